@@ -1,0 +1,471 @@
+/**
+ * @module The chain verifier, pure: given entries as read (with where they came from), public keys and
+ * the measured hashes of the objects, it reports every failure with what, where and why [EVIDENCE §7].
+ */
+import { checkEnvelope, type Entry, type SignedEntry } from './entry.ts';
+import type { PublicKey } from './keys.ts';
+import { merkleRoot } from './merkle.ts';
+import { timeMs } from './time.ts';
+
+/** Media in a continuous track may not leave a hole or overlap longer than this without a gap [EVIDENCE §6.3]. */
+export const MAX_SILENT_MS = 500;
+
+/** Where an entry came from. */
+export interface Location {
+  file: string;
+  line: number;
+}
+
+/** One entry as read: its parsed JSON, or why it could not be parsed. */
+export type EntryInput = { where: Location; value: unknown } | { where: Location; error: string };
+
+/** What the verifier learned about an object by hashing it. */
+export interface ObjectFact {
+  /** SHA-256 of the bytes actually read, or null when the object could not be read. */
+  actual: string | null;
+  size: number;
+  error?: string;
+}
+
+/** Every failure code the verifier can report. */
+export const FINDING_CODES = {
+  ENTRY_PARSE: 'a line is not JSON',
+  ENTRY_SCHEMA: 'an entry does not match the schema',
+  ENTRY_HASH_MISMATCH: 'an entry does not hash to the hash its envelope names',
+  SIGNATURE_INVALID: 'a signature does not verify',
+  KEY_UNKNOWN: 'an entry names a key that is not among the given public keys',
+  KEY_INVALID: 'a public key file is refused',
+  CHAIN_DUPLICATE: 'the same entry appears twice',
+  CHAIN_FORK: 'two different entries claim the same place in a chain',
+  CHAIN_OUT_OF_ORDER: 'entries are not stored in chain order',
+  CHAIN_MISSING: 'entries are missing from a chain',
+  CHAIN_PREV_MISMATCH: "an entry does not name its predecessor's hash",
+  CHAIN_NO_OPEN: 'a chain does not start with an open entry',
+  CHAIN_BAD_KIND: 'an entry kind appears where it may not',
+  CHAIN_IDENTITY: 'entries of one chain name different gateways or keys',
+  CHAIN_AFTER_CLOSE: 'entries follow the close entry',
+  CHAIN_NOT_CLOSED: 'a chain has no close entry',
+  CLOSE_COUNT_MISMATCH: 'close names a different number of segments',
+  CLOSE_ROOT_MISMATCH: "close's Merkle root does not match the segments",
+  TIME_HOLE: 'footage is missing with no gap entry to say why',
+  TIME_OVERLAP: 'entries claim overlapping spans of time',
+  GAP_SPAN_INVALID: 'a gap ends before it starts',
+  FOLDER_ESCAPE: 'a symbolic link leads out of the evidence folder',
+  FOLDER_UNREADABLE: 'a file or folder could not be read',
+  OBJECT_STRAY: 'a file under objects/ is not named by its hash',
+  OBJECT_UNREFERENCED: 'an object is named by no entry',
+  OBJECT_MISSING: 'an object named by an entry is not present',
+  OBJECT_UNREADABLE: 'an object could not be read',
+  OBJECT_SIZE_MISMATCH: 'an object has a different size than its entry says',
+  OBJECT_HASH_MISMATCH: 'an object does not hash to its name',
+} as const;
+/** A finding code. */
+export type FindingCode = keyof typeof FINDING_CODES;
+
+/** One failure, with what, where and why. */
+export interface Finding {
+  code: FindingCode;
+  severity: 'error' | 'warning';
+  message: string;
+  file?: string;
+  line?: number;
+  recording?: string;
+  track?: string;
+  seq?: number;
+  object?: string;
+}
+
+/** A gap as reported to a person. */
+export interface GapSummary {
+  seq: number;
+  from: string;
+  to: string;
+  reason: string;
+  detail: string;
+}
+
+/** The verdict on one track's chain. */
+export interface TrackReport {
+  recording: string;
+  track: string;
+  gateway: string;
+  key: string;
+  status: 'verified' | 'open' | 'failed';
+  caseId: string | null;
+  source: string | null;
+  start: string | null;
+  end: string | null;
+  entries: number;
+  segments: number;
+  bytes: number;
+  mediaMs: number;
+  gaps: GapSummary[];
+  merkleRoot: string | null;
+  findings: Finding[];
+}
+
+/** The verdict on everything given. */
+export interface VerifyReport {
+  ok: boolean;
+  tracks: TrackReport[];
+  /** Findings not tied to one track (unparseable lines, refused keys, stray objects). */
+  findings: Finding[];
+  entries: number;
+  objects: { checked: number; bytes: number };
+}
+
+/** Options of a verification. */
+export interface VerifyOptions {
+  /** Treat a chain with no close as a warning (a recording still running), not an error. */
+  allowOpen?: boolean;
+}
+
+interface Node {
+  where: Location;
+  signed: SignedEntry;
+  entry: Entry;
+  /** Why this entry is not trusted, when it is not. */
+  problem: Finding | null;
+}
+
+/** Verifies chains. Pure: everything it needs is passed in. */
+export function verifyChains(
+  inputs: readonly EntryInput[],
+  keys: ReadonlyMap<string, PublicKey>,
+  objects: ReadonlyMap<string, ObjectFact>,
+  options: VerifyOptions = {},
+  extraFindings: readonly Finding[] = [],
+): VerifyReport {
+  const global: Finding[] = [...extraFindings];
+  const chains = new Map<string, Node[]>();
+  for (const input of inputs) {
+    const at = { file: input.where.file, line: input.where.line };
+    if ('error' in input) {
+      global.push({ code: 'ENTRY_PARSE', severity: 'error', message: input.error, ...at });
+      continue;
+    }
+    const checked = checkEnvelope(input.value, keys);
+    if (checked.ok) {
+      push(chains, { where: input.where, signed: checked.signed, entry: checked.entry, problem: null });
+      continue;
+    }
+    // Keep a parseable but untrusted entry in its chain under the hash it claims, so that the report
+    // blames this entry and not its neighbours.
+    const claimed = claimedEntry(input.value);
+    const finding: Finding = {
+      code: checked.problem.code,
+      severity: 'error',
+      message: checked.problem.message,
+      ...at,
+    };
+    if (!claimed) {
+      global.push(finding);
+      continue;
+    }
+    Object.assign(finding, {
+      recording: claimed.entry.recording,
+      track: claimed.entry.track,
+      seq: claimed.entry.seq,
+    });
+    push(chains, { where: input.where, signed: claimed.signed, entry: claimed.entry, problem: finding });
+  }
+  const tracks = [...chains.values()].map((nodes) => verifyChain(nodes, objects, options));
+  const checkedObjects = [...objects.values()];
+  const ok = global.every((f) => f.severity !== 'error') && tracks.every((t) => t.status !== 'failed');
+  return {
+    ok,
+    tracks: tracks.sort(
+      (a, b) => (a.start ?? '').localeCompare(b.start ?? '') || a.track.localeCompare(b.track),
+    ),
+    findings: global,
+    entries: inputs.length,
+    objects: { checked: checkedObjects.length, bytes: checkedObjects.reduce((n, o) => n + o.size, 0) },
+  };
+}
+
+function push(chains: Map<string, Node[]>, node: Node): void {
+  const id = `${node.entry.recording}/${node.entry.track}`;
+  const list = chains.get(id);
+  if (list) list.push(node);
+  else chains.set(id, [node]);
+}
+
+/** An envelope that failed its checks but still parses as an entry with a hash. */
+function claimedEntry(value: unknown): { signed: SignedEntry; entry: Entry } | null {
+  const v = value as { entry?: unknown; hash?: unknown; sig?: unknown } | null;
+  if (!v || typeof v !== 'object' || typeof v.hash !== 'string' || !/^[0-9a-f]{64}$/.test(v.hash))
+    return null;
+  const e = v.entry as Partial<Entry> | undefined;
+  if (!e || typeof e !== 'object') return null;
+  if (typeof e.recording !== 'string' || typeof e.track !== 'string' || typeof e.seq !== 'number')
+    return null;
+  if (typeof e.kind !== 'string' || !['open', 'segment', 'gap', 'close'].includes(e.kind)) return null;
+  return {
+    signed: { entry: v.entry as Record<string, unknown>, hash: v.hash, sig: String(v.sig) },
+    entry: e as Entry,
+  };
+}
+
+function verifyChain(
+  nodes: Node[],
+  objects: ReadonlyMap<string, ObjectFact>,
+  options: VerifyOptions,
+): TrackReport {
+  const first = nodes[0]!.entry;
+  const findings: Finding[] = [];
+  const at = (n: Node): Partial<Finding> => ({
+    file: n.where.file,
+    line: n.where.line,
+    recording: n.entry.recording,
+    track: n.entry.track,
+    seq: n.entry.seq,
+  });
+  const add = (code: FindingCode, n: Node | null, message: string, extra: Partial<Finding> = {}): void => {
+    findings.push({
+      code,
+      severity: 'error',
+      message,
+      recording: first.recording,
+      track: first.track,
+      ...(n ? at(n) : {}),
+      ...extra,
+    });
+  };
+  for (const n of nodes) if (n.problem) findings.push(n.problem);
+
+  // Duplicates and forks, in storage order.
+  const bySeq = new Map<number, Node>();
+  const unique: Node[] = [];
+  for (const n of nodes) {
+    const seen = bySeq.get(n.entry.seq);
+    if (seen && seen.signed.hash === n.signed.hash) {
+      add(
+        'CHAIN_DUPLICATE',
+        n,
+        `entry seq ${n.entry.seq} (${short(n.signed.hash)}) appears again; first at line ${seen.where.line} of ${seen.where.file}`,
+      );
+      continue;
+    }
+    if (seen) {
+      add(
+        'CHAIN_FORK',
+        n,
+        `a second, different entry claims seq ${n.entry.seq}; the first is at line ${seen.where.line} of ${seen.where.file}`,
+      );
+      continue;
+    }
+    bySeq.set(n.entry.seq, n);
+    unique.push(n);
+  }
+
+  // Storage order must be chain order.
+  for (let i = 1; i < unique.length; i++) {
+    const a = unique[i - 1]!;
+    const b = unique[i]!;
+    if (b.entry.seq < a.entry.seq) {
+      add(
+        'CHAIN_OUT_OF_ORDER',
+        b,
+        `entry seq ${b.entry.seq} is stored after seq ${a.entry.seq} (line ${a.where.line})`,
+      );
+    }
+  }
+  const sorted = [...unique].sort((a, b) => a.entry.seq - b.entry.seq);
+
+  // Identity, numbering, links and kinds.
+  const head = sorted[0]!;
+  for (const n of sorted) {
+    if (n.entry.gateway !== head.entry.gateway || n.entry.key !== head.entry.key) {
+      add(
+        'CHAIN_IDENTITY',
+        n,
+        `entry names gateway ${n.entry.gateway} / key ${short(n.entry.key)}, the chain began with ${head.entry.gateway} / ${short(head.entry.key)}`,
+      );
+    }
+  }
+  if (head.entry.seq !== 0 || head.entry.kind !== 'open') {
+    add(
+      'CHAIN_NO_OPEN',
+      head,
+      head.entry.seq === 0
+        ? `seq 0 is a ${head.entry.kind} entry, not open`
+        : `the chain's first entry present is seq ${head.entry.seq}; seq 0 (open) is missing`,
+    );
+  } else if (head.entry.prev !== null) {
+    add('CHAIN_PREV_MISMATCH', head, 'the open entry must have prev null');
+  }
+  let closeNode: Node | null = null;
+  for (let i = 0; i < sorted.length; i++) {
+    const n = sorted[i]!;
+    const before = sorted[i - 1];
+    if (closeNode) {
+      add(
+        'CHAIN_AFTER_CLOSE',
+        n,
+        `entry seq ${n.entry.seq} follows the close entry (seq ${closeNode.entry.seq})`,
+      );
+      continue;
+    }
+    if (i > 0 && n.entry.kind === 'open')
+      add('CHAIN_BAD_KIND', n, `an open entry at seq ${n.entry.seq}; open is only seq 0`);
+    if (before) {
+      if (n.entry.seq !== before.entry.seq + 1) {
+        const lo = before.entry.seq + 1;
+        const hi = n.entry.seq - 1;
+        add(
+          'CHAIN_MISSING',
+          n,
+          lo === hi
+            ? `entry seq ${lo} is missing (between seq ${before.entry.seq} and ${n.entry.seq})`
+            : `entries seq ${lo}..${hi} are missing (between seq ${before.entry.seq} and ${n.entry.seq})`,
+        );
+      } else if (n.entry.prev !== before.signed.hash) {
+        add(
+          'CHAIN_PREV_MISMATCH',
+          n,
+          `prev is ${short(n.entry.prev)}, but entry seq ${before.entry.seq} hashes to ${short(before.signed.hash)}`,
+        );
+      }
+    }
+    if (n.entry.kind === 'close') closeNode = n;
+  }
+  const hasMissing = findings.some((f) => f.code === 'CHAIN_MISSING' || f.code === 'CHAIN_NO_OPEN');
+
+  // Objects.
+  let bytes = 0;
+  let mediaMs = 0;
+  const segmentHashes: Buffer[] = [];
+  const gaps: GapSummary[] = [];
+  for (const n of sorted) {
+    if (closeNode && n.entry.seq > closeNode.entry.seq) break;
+    const e = n.entry;
+    if (e.kind === 'gap')
+      gaps.push({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, detail: e.detail });
+    if (e.kind !== 'segment') continue;
+    segmentHashes.push(Buffer.from(e.object.sha256, 'hex'));
+    bytes += e.object.size;
+    mediaMs += e.durationMs;
+    const fact = objects.get(e.object.sha256);
+    const object = e.object.sha256;
+    if (!fact) add('OBJECT_MISSING', n, `object ${object} is not present`, { object });
+    else if (fact.actual === null)
+      add('OBJECT_UNREADABLE', n, `object ${object} could not be read: ${fact.error ?? 'unknown error'}`, {
+        object,
+      });
+    else if (fact.actual !== object)
+      add('OBJECT_HASH_MISMATCH', n, `object ${short(object)} hashes to ${fact.actual}`, { object });
+    else if (fact.size !== e.object.size)
+      add(
+        'OBJECT_SIZE_MISMATCH',
+        n,
+        `object ${short(object)} is ${fact.size} bytes, the entry says ${e.object.size}`,
+        { object },
+      );
+  }
+
+  // The close entry's count and root.
+  if (closeNode?.entry.kind === 'close' && !hasMissing) {
+    const c = closeNode.entry;
+    if (c.segments !== segmentHashes.length) {
+      add(
+        'CLOSE_COUNT_MISMATCH',
+        closeNode,
+        `close says ${c.segments} segments, the chain holds ${segmentHashes.length}`,
+      );
+    }
+    const root = merkleRoot(segmentHashes).toString('hex');
+    if (root !== c.merkleRoot)
+      add(
+        'CLOSE_ROOT_MISMATCH',
+        closeNode,
+        `close carries root ${short(c.merkleRoot)}, the segments give ${short(root)}`,
+      );
+  }
+  if (!closeNode) {
+    const last = sorted[sorted.length - 1]!;
+    findings.push({
+      code: 'CHAIN_NOT_CLOSED',
+      severity: options.allowOpen ? 'warning' : 'error',
+      message: `the chain ends at seq ${last.entry.seq} with no close entry (still recording, or its tail is missing)`,
+      recording: first.recording,
+      track: first.track,
+    });
+  }
+
+  // Time: every hole in a continuous track is an explicit gap.
+  const open = head.entry.kind === 'open' ? head.entry : null;
+  if (open?.continuity === 'continuous') checkTime(sorted, closeNode, add);
+
+  const end = closeNode?.entry.kind === 'close' ? closeNode.entry.end : null;
+  const status = findings.some((f) => f.severity === 'error') ? 'failed' : closeNode ? 'verified' : 'open';
+  return {
+    recording: first.recording,
+    track: first.track,
+    gateway: head.entry.gateway,
+    key: head.entry.key,
+    status,
+    caseId: open?.case?.id ?? null,
+    source: open ? `${open.source.kind}: ${open.source.name}` : null,
+    start: open?.start ?? null,
+    end,
+    entries: sorted.length,
+    segments: segmentHashes.length,
+    bytes,
+    mediaMs,
+    gaps,
+    merkleRoot: closeNode?.entry.kind === 'close' ? closeNode.entry.merkleRoot : null,
+    findings,
+  };
+}
+
+type Add = (code: FindingCode, n: Node | null, message: string) => void;
+
+function checkTime(sorted: Node[], closeNode: Node | null, add: Add): void {
+  const open = sorted[0]!.entry;
+  if (open.kind !== 'open') return;
+  let cursor = timeMs(open.start);
+  let cursorSeq = open.seq;
+  for (const n of sorted.slice(1)) {
+    const e = n.entry;
+    if (closeNode && e.seq > closeNode.entry.seq) break;
+    let start: number;
+    let end: number;
+    if (e.kind === 'segment') {
+      start = timeMs(e.start);
+      end = start + e.durationMs;
+    } else if (e.kind === 'gap') {
+      start = timeMs(e.from);
+      end = timeMs(e.to);
+      if (end < start) {
+        add('GAP_SPAN_INVALID', n, `gap runs from ${e.from} back to ${e.to}`);
+        continue;
+      }
+    } else if (e.kind === 'close') {
+      start = timeMs(e.end);
+      end = start;
+    } else {
+      continue;
+    }
+    const delta = start - cursor;
+    const what = e.kind === 'close' ? 'the close' : `${e.kind} seq ${e.seq}`;
+    if (delta > MAX_SILENT_MS) {
+      add(
+        'TIME_HOLE',
+        n,
+        `${delta} ms of footage are missing before ${what} (after seq ${cursorSeq}, ${new Date(cursor).toISOString()} to ${new Date(start).toISOString()}) with no gap entry`,
+      );
+    } else if (-delta > MAX_SILENT_MS) {
+      add(
+        'TIME_OVERLAP',
+        n,
+        `${what} starts ${-delta} ms before seq ${cursorSeq} ends (${new Date(start).toISOString()} < ${new Date(cursor).toISOString()})`,
+      );
+    }
+    cursor = Math.max(end, e.kind === 'close' ? cursor : end);
+    cursorSeq = e.seq;
+  }
+}
+
+function short(hash: string | null): string {
+  return hash ? `${hash.slice(0, 12)}…` : 'null';
+}
