@@ -1,0 +1,46 @@
+/** @module The gateway's error catalogue: one stable code per failure, with a message a person can act on. */
+
+/** Every gateway error code, with what it means. Add new codes here, never ad hoc at a throw site. */
+export const GATEWAY_ERRORS = {
+  // configuration and room profiles
+  GW_CONFIG_INVALID: 'the gateway configuration or a room profile does not match its schema',
+  GW_CONFIG_UNREADABLE: 'the configuration file cannot be read or parsed',
+  // identity
+  GW_KEY_UNREADABLE: 'the gateway key file exists but cannot be read or parsed',
+  GW_KEY_PERMISSIONS: 'the gateway key file is readable by others than its owner',
+  // cameras and capture
+  GW_CAMERA_UNREACHABLE: 'the camera does not answer on the network',
+  GW_CAMERA_AUTH: 'the camera refused the credentials',
+  GW_CAMERA_SOAP_FAULT: 'the camera answered an ONVIF request with a SOAP fault',
+  GW_CAMERA_NO_PROFILE: 'the camera offers no media profile with a video stream',
+  GW_CAMERA_NO_VIDEO: 'the stream carries no video',
+  GW_CAMERA_CODEC_UNSUPPORTED:
+    'the camera sends a codec quanlu cannot record as evidence (e.g. HEVC for the browser player)',
+  GW_CAPTURE_FAILED: 'ffmpeg could not capture the stream',
+  GW_SEGMENT_INVALID: 'a closed segment is missing a track it should hold, or cannot be probed',
+  GW_FFMPEG_MISSING: 'ffmpeg or ffprobe is not installed',
+  // recording lifecycle
+  GW_RECORDING_ACTIVE: 'a recording is already running in this room',
+  GW_RECORDING_NONE: 'no recording is running',
+  GW_RECORDING_ELEMENTS: 'a required recording element (case, matter, officers, room) is missing or invalid',
+  // spool
+  GW_SPOOL_FULL: 'the spool has no room for new evidence; nothing unacknowledged is evicted',
+  GW_SPOOL_IO: 'the spool could not write or sync a file',
+  GW_SPOOL_UNKNOWN_ENTRY: 'the spool holds no entry with that hash',
+  GW_SPOOL_STATE: 'an entry cannot move to that state from its current one',
+} as const;
+
+/** A gateway error code. */
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
+
+/** An error of the gateway: a stable code, a message a person can act on, and its cause. */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GatewayError';
+  }
+}
