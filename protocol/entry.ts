@@ -134,6 +134,7 @@ export const GapReason = z.enum([
   'segment-invalid',
   'other',
 ]);
+export type GapReason = z.infer<typeof GapReason>;
 
 /** Footage is missing from `from` to `to`, and why. */
 export const GapEntry = z.strictObject({

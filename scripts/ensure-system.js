@@ -6,9 +6,13 @@ import { existsSync } from 'node:fs';
 
 /** What each job needs: a file that proves the package is there, and the package that brings it. */
 const NEEDS = {
-  start: [{ file: '/usr/bin/ffmpeg', pkg: 'ffmpeg' }],
+  start: [
+    { file: '/usr/bin/ffmpeg', pkg: 'ffmpeg' },
+    { file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', pkg: 'fonts-wqy-microhei' },
+  ],
   test: [
     { file: '/usr/bin/ffmpeg', pkg: 'ffmpeg' },
+    { file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', pkg: 'fonts-wqy-microhei' },
     { file: '/usr/bin/ffprobe', pkg: 'ffmpeg' },
     { file: '/usr/bin/chromium', pkg: 'chromium' },
     { file: '/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib', pkg: 'gir1.2-gst-rtsp-server-1.0' },
