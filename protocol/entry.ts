@@ -82,6 +82,13 @@ export const TrackSource = z.strictObject({
   name: z.string().min(1).max(200),
   device: z.string().max(200).nullable().describe('device serial or camera id'),
   officer: z.string().max(64).nullable().describe('officer bound to a body-worn device'),
+  clockOffsetMs: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      "the device's clock minus the gateway's, in ms, when measured (ONVIF GetSystemDateAndTime, dock info)",
+    ),
 });
 
 /** The recording elements (记录要素) of the case being recorded. */
@@ -94,6 +101,8 @@ export const CaseElements = z.strictObject({
     .describe('credential numbers (执法证号) of officers present'),
   room: z.string().min(1).max(100),
 });
+
+export type CaseElements = z.infer<typeof CaseElements>;
 
 /** Opens a track's chain (seq 0). */
 export const OpenEntry = z.strictObject({
