@@ -1,0 +1,199 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { audioPlanFor, drawtextEscape, probeArgs, segmenterArgs } from '../../gateway/capture/ffmpeg-args.ts';
+import { classifyProbeError } from '../../gateway/capture/probe.ts';
+import { LineSplitter, ProgressParser, parseSegmentLine } from '../../gateway/capture/segment-list.ts';
+import { TsInspector } from '../../gateway/capture/ts-inspect.ts';
+
+const base = {
+  segmentSeconds: 4,
+  outputPattern: '/spool/staging/cam-1/r1-%06d.ts',
+  startNumber: 7,
+  progressFd: 3,
+};
+
+function after(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i < 0 ? undefined : args[i + 1];
+}
+
+t.test('an RTSP camera is recorded by stream copy over TCP, segments listed as CSV on stdout', async (t) => {
+  const args = segmenterArgs({
+    ...base,
+    input: { kind: 'rtsp', url: 'rtsp://cam/s1', timeoutMs: 5000 },
+    audio: 'copy',
+  });
+  t.equal(after(args, '-rtsp_transport'), 'tcp');
+  t.equal(after(args, '-timeout'), '5000000', 'socket timeout in microseconds');
+  t.equal(after(args, '-i'), 'rtsp://cam/s1');
+  t.equal(after(args, '-c:v'), 'copy', 'video is never re-encoded');
+  t.equal(after(args, '-c:a'), 'copy');
+  t.equal(after(args, '-f'), 'segment');
+  t.equal(after(args, '-segment_time'), '4');
+  t.equal(after(args, '-segment_format'), 'mpegts', 'each segment plays on its own');
+  t.equal(after(args, '-segment_list'), 'pipe:1');
+  t.equal(after(args, '-segment_list_type'), 'csv');
+  t.equal(after(args, '-segment_start_number'), '7');
+  t.equal(after(args, '-progress'), 'pipe:3');
+  t.equal(args.at(-1), '/spool/staging/cam-1/r1-%06d.ts');
+  t.notOk(args.includes('libx264'), 'no encoder for a camera');
+});
+
+t.test('audio a segment cannot carry is converted to AAC; no audio means -an', async (t) => {
+  t.equal(audioPlanFor('aac', true), 'copy');
+  t.equal(audioPlanFor('pcm_mulaw', true), 'aac', 'G.711 is converted: MPEG-TS and browsers cannot carry it');
+  t.equal(audioPlanFor('pcm_alaw', true), 'aac');
+  t.equal(audioPlanFor(null, true), 'none');
+  t.equal(audioPlanFor('aac', false), 'none', 'a camera configured without audio records none');
+  const aac = segmenterArgs({
+    ...base,
+    input: { kind: 'rtsp', url: 'rtsp://x', timeoutMs: 1000 },
+    audio: 'aac',
+  });
+  t.equal(after(aac, '-c:a'), 'aac');
+  t.equal(after(aac, '-c:v'), 'copy', 'video is still copied when audio is converted');
+  const none = segmenterArgs({
+    ...base,
+    input: { kind: 'rtsp', url: 'rtsp://x', timeoutMs: 1000 },
+    audio: 'none',
+  });
+  t.ok(none.includes('-an'));
+  t.notOk(none.includes('-c:a'));
+});
+
+t.test(
+  'the synthetic camera encodes a test pattern with a burned-in clock and a tone, keyframe every second',
+  async (t) => {
+    const args = segmenterArgs({
+      ...base,
+      input: {
+        kind: 'synthetic',
+        width: 640,
+        height: 360,
+        fps: 15,
+        bitrateKbps: 800,
+        toneHz: 1000,
+        fontFile: '/f.ttf',
+        label: "Cam: 1, 'A'",
+        clockEpochMs: 1_795_000_000_123,
+      },
+      audio: 'aac',
+    });
+    t.ok(args.includes('testsrc2=size=640x360:rate=15'));
+    t.ok(args.includes('sine=frequency=1000:sample_rate=48000'));
+    t.equal(after(args, '-c:v'), 'libx264');
+    t.equal(after(args, '-g'), '15');
+    const vf = after(args, '-vf') ?? '';
+    t.match(vf, /gmtime\\:1795000000\.123/, 'the clock counts from the given epoch');
+    t.match(vf, /Cam\\: 1\\, \\'A\\'/, 'the label is escaped for the filter graph');
+    const noFont = segmenterArgs({
+      ...base,
+      input: {
+        kind: 'synthetic',
+        width: 64,
+        height: 64,
+        fps: 5,
+        bitrateKbps: 100,
+        toneHz: 440,
+        fontFile: null,
+        label: 'x',
+        clockEpochMs: 0,
+      },
+      audio: 'aac',
+    });
+    t.notOk(noFont.includes('-vf'), 'no font, no clock: still a valid camera');
+  },
+);
+
+t.test('drawtext escaping covers the filter-graph specials', async (t) => {
+  t.equal(drawtextEscape("a:b,c'd%e\\f;g[h]i=j"), "a\\:b\\,c\\'d\\%e\\\\f\\;g\\[h\\]i\\=j");
+});
+
+t.test('probe arguments ask for streams as JSON, over TCP for RTSP', async (t) => {
+  const a = probeArgs('rtsp://cam/1', 3000);
+  t.equal(after(a, '-rtsp_transport'), 'tcp');
+  t.equal(after(a, '-of'), 'json');
+  t.notOk(probeArgs('/file.mp4', 3000).includes('-rtsp_transport'));
+});
+
+t.test('probe failures map to coded errors', async (t) => {
+  t.equal(classifyProbeError('method DESCRIBE failed: 401 Unauthorized', 'cam').code, 'GW_CAMERA_AUTH');
+  t.equal(
+    classifyProbeError('Connection to tcp://127.0.0.1:9 failed: Connection refused', 'cam').code,
+    'GW_CAMERA_UNREACHABLE',
+  );
+  t.equal(classifyProbeError('method DESCRIBE failed: 404 Not Found', 'cam').code, 'GW_CAPTURE_FAILED');
+  t.match(classifyProbeError('', 'cam 1').message, /cam 1/);
+});
+
+t.test('segment list lines parse, including quoted names, and refuse garbage', async (t) => {
+  t.same(parseSegmentLine('r1-000000.ts,0.000000,2.021333'), {
+    name: 'r1-000000.ts',
+    start: 0,
+    end: 2.021333,
+  });
+  t.same(parseSegmentLine('"a,""b"".ts",1.5,3'), { name: 'a,"b".ts', start: 1.5, end: 3 });
+  t.equal(parseSegmentLine('r1.ts,3,2'), null, 'end before start');
+  t.equal(parseSegmentLine('not a line'), null);
+  t.equal(parseSegmentLine(',1,2'), null, 'no name');
+  const s = new LineSplitter();
+  t.same(s.push('a,0,1\nb,1,'), ['a,0,1']);
+  t.same(s.push('2\r\n'), ['b,1,2']);
+});
+
+t.test('progress blocks parse as they complete', async (t) => {
+  const p = new ProgressParser();
+  t.same(p.push('frame=1\ntotal_size=100\nout_time_us=5\n'), []);
+  const [block] = p.push('progress=continue\nframe=2\n');
+  t.equal(block?.total_size, '100');
+  t.equal(block?.progress, 'continue');
+});
+
+t.test('the TS inspector finds H.264 and AAC and counts their packets in any chunking', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quanlu-ts-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'x.ts');
+  const r = spawnSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x90:rate=10',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine',
+    '-t',
+    '1',
+    '-c:v',
+    'libx264',
+    '-c:a',
+    'aac',
+    '-f',
+    'mpegts',
+    file,
+  ]);
+  t.equal(r.status, 0, String(r.stderr));
+  const bytes = readFileSync(file);
+  const whole = new TsInspector();
+  whole.push(bytes);
+  const odd = new TsInspector();
+  for (let i = 0; i < bytes.length; i += 1001) odd.push(bytes.subarray(i, i + 1001));
+  const s = whole.summary();
+  t.same(odd.summary(), s, 'chunk boundaries do not matter');
+  t.equal(s.badBytes, 0);
+  t.equal(s.packets, bytes.length / 188);
+  const video = s.streams.find((x) => x.kind === 'video');
+  const audio = s.streams.find((x) => x.kind === 'audio');
+  t.equal(video?.codec, 'h264');
+  t.equal(audio?.codec, 'aac');
+  t.ok((video?.packets ?? 0) > 0 && (audio?.packets ?? 0) > 0);
+  const garbage = new TsInspector();
+  garbage.push(Buffer.from('this is not a transport stream at all, just text'));
+  t.equal(garbage.summary().packets, 0);
+  t.ok(garbage.summary().badBytes > 0);
+});
