@@ -15,7 +15,7 @@ import { type CompletedSegment, type RunExit, SegmenterRun } from './segmenter.t
 export const ABSORB_MS = 100;
 
 /** How to reach a camera; called before every run, since an ONVIF camera's stream URI may change. */
-export interface CameraSource {
+export interface StreamSource {
   prepare(): Promise<{ input: CaptureInput; audio: AudioPlan }>;
 }
 
@@ -50,7 +50,7 @@ export interface SupervisorEvents {
 /** Settings of a camera supervisor. */
 export interface SupervisorOptions {
   track: string;
-  source: CameraSource;
+  source: StreamSource;
   segmentSeconds: number;
   /** No output growth for this long means the source is lost. */
   stallSeconds: number;

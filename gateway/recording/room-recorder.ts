@@ -7,7 +7,7 @@ import { TrackChain } from '../../protocol/chain.ts';
 import { CaseElements, type ClockReading, type SignedEntry } from '../../protocol/entry.ts';
 import type { KeyPair } from '../../protocol/keys.ts';
 import { type Clock, isoTime } from '../../protocol/time.ts';
-import { type CameraSource, type CameraState, CameraSupervisor } from '../capture/camera-supervisor.ts';
+import { type CameraState, CameraSupervisor, type StreamSource } from '../capture/camera-supervisor.ts';
 import { GatewayError } from '../errors.ts';
 import type { EvidenceSpool } from './spool-port.ts';
 import { chainCursor, TrackRecorder, type TrackStats } from './track-recorder.ts';
@@ -18,7 +18,7 @@ export interface RoomCamera {
   name: string;
   audio: boolean;
   device: string | null;
-  source: CameraSource;
+  source: StreamSource;
 }
 
 /** What the operator enters before Start (记录要素). */
@@ -105,6 +105,23 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
   /** After a gateway restart: continues the recording that was running, with a gap for the time it was down. */
   resume(): Promise<RecordingSummary | null> {
     return this.#serial(() => this.#resume());
+  }
+
+  /**
+   * The gateway is shutting down: every camera's tail is sealed, but no chain is closed and the recording
+   * stays active, so the next start resumes it with a gap for the time the gateway was down.
+   */
+  shutdown(): Promise<void> {
+    return this.#serial(async () => {
+      const running = this.#running;
+      if (!running) return;
+      await Promise.allSettled(running.tracks.map((t) => t.suspend()));
+      this.#running = null;
+      this.#o.log.info(
+        { recording: running.id },
+        'recording suspended for shutdown; it resumes on the next start',
+      );
+    });
   }
 
   #serial<T>(job: () => Promise<T>): Promise<T> {

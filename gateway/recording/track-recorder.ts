@@ -134,6 +134,12 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     this.log.info({ from: isoTime(gap.fromMs), to: isoTime(gap.toMs), reason: gap.reason }, 'gap sealed');
   }
 
+  /** Stops the camera and seals its tail without closing the chain: the gateway is shutting down and will resume. */
+  async suspend(): Promise<void> {
+    await this.supervisor.stop();
+    await this.#queue;
+  }
+
   /**
    * Stops the camera, seals the tail segment, a final gap if the camera was down at the stop, then the
    * close entry with the Merkle root. Resolves when the close is spooled.

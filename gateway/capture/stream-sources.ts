@@ -1,0 +1,77 @@
+/** @module Turns a configured camera into a stream source the supervisor can start: synthetic, plain RTSP, or ONVIF. */
+import { existsSync } from 'node:fs';
+import type { CameraConfig } from '../../firmware-config/camera-config.ts';
+import type { Clock } from '../../protocol/time.ts';
+import type { StreamSource } from './camera-supervisor.ts';
+import { audioPlanFor } from './ffmpeg-args.ts';
+import { probeSource } from './probe.ts';
+
+/** Fonts for the synthetic camera's burned-in clock, CJK-capable first. */
+const FONTS = [
+  '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+];
+
+/** The first installed clock font, or null (the synthetic camera then draws no clock). */
+export function clockFont(): string | null {
+  return FONTS.find((f) => existsSync(f)) ?? null;
+}
+
+/** Puts credentials into an RTSP URL for ffmpeg; the result must never be logged. */
+export function withCredentials(url: string, username?: string, password?: string): string {
+  if (!username) return url;
+  const u = new URL(url);
+  u.username = encodeURIComponent(username);
+  u.password = encodeURIComponent(password ?? '');
+  return u.toString();
+}
+
+/** An RTSP URL with any password replaced, for logs and evidence. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+/** A stream source for a camera whose stream is reached at a fixed RTSP URL. */
+export function rtspSource(url: string, name: string, audioWanted: boolean, timeoutMs: number): StreamSource {
+  return {
+    async prepare() {
+      const streams = await probeSource(url, `camera ${name} (${redactUrl(url)})`, timeoutMs);
+      return {
+        input: { kind: 'rtsp', url, timeoutMs },
+        audio: audioPlanFor(streams.audio?.codec ?? null, audioWanted),
+      };
+    },
+  };
+}
+
+/** A stream source for the synthetic camera: ffmpeg's test picture, a burned-in UTC clock and a tone. */
+export function syntheticSource(
+  camera: CameraConfig & { source: { kind: 'synthetic' } },
+  clock: Clock,
+): StreamSource {
+  const s = camera.source;
+  return {
+    async prepare() {
+      return {
+        input: {
+          kind: 'synthetic',
+          width: s.width,
+          height: s.height,
+          fps: s.fps,
+          bitrateKbps: s.bitrateKbps,
+          toneHz: s.tone,
+          fontFile: clockFont(),
+          label: camera.name,
+          clockEpochMs: clock.now(),
+        },
+        audio: camera.audio ? 'aac' : 'none',
+      };
+    },
+  };
+}
