@@ -1,0 +1,123 @@
+/** @module The gateway configuration (网关配置): identity, room, cameras, ingest, console, spool and log. */
+import { z } from 'zod';
+import { GatewayId } from '../protocol/entry.ts';
+import { CameraConfig } from './camera-config.ts';
+import { ProfileName, RoomProfile } from './room-profile.ts';
+
+/** A room id: lowercase letters, digits and dashes, e.g. "hearing-1". */
+export const RoomId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'a room id is 1–63 of a-z, 0-9 and "-", starting with a letter or digit',
+  )
+  .describe('room id, unique within the agency, e.g. "hearing-1"');
+
+/** The pino log levels. */
+export const LogLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .describe('least severe log level written');
+
+/** The whole configuration of one gateway; a minimal file names the gateway, the room and one camera. */
+export const GatewayConfig = z
+  .strictObject({
+    gateway: z
+      .strictObject({
+        id: GatewayId.describe(
+          'gateway id (网关编号): 1–63 of a-z, 0-9 and "-"; names its MQTT topics and its key at the ingest',
+        ),
+        dataDir: z
+          .string()
+          .min(1)
+          .default('./data/gateway')
+          .describe('folder of the spool, key and state; relative to the working directory'),
+      })
+      .describe('this gateway'),
+    room: z
+      .strictObject({
+        id: RoomId,
+        name: z.string().min(1).max(100).describe('room name shown to people, e.g. "第一听证室"'),
+        profile: z
+          .union([ProfileName, RoomProfile])
+          .describe(
+            'room profile: the name of a shipped profile (e.g. "hearing-room") or a whole profile inline',
+          ),
+      })
+      .describe('the room (场所) this gateway records'),
+    cameras: z
+      .array(CameraConfig)
+      .max(64)
+      .default([])
+      .superRefine((cameras, ctx) => {
+        const seen = new Set<string>();
+        cameras.forEach((camera, i) => {
+          if (seen.has(camera.id)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'id'],
+              message: `camera id "${camera.id}" is used twice`,
+            });
+          }
+          seen.add(camera.id);
+        });
+      })
+      .describe('the cameras of the room; ids are unique (each is a track of the recording)'),
+    ingest: z
+      .strictObject({
+        mqttUrl: z
+          .string()
+          .regex(/^mqtts?:\/\/\S+$/i, 'an MQTT url starts with mqtt:// or mqtts://')
+          .refine((url) => URL.canParse(url), 'not a valid URL')
+          .optional()
+          .describe('MQTT broker of the ingest, mqtt:// or mqtts://; unset: not connected (local only)'),
+        storeDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('local object-store folder (content addressed), for the one-machine setup'),
+      })
+      .prefault({})
+      .describe('where evidence goes (上传): the ingest broker and object store'),
+    console: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('address the operator console listens on'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(8090)
+          .describe('port of the operator console; 0: any free port'),
+      })
+      .prefault({})
+      .describe("the operator's web console (操作台)"),
+    spool: z
+      .strictObject({
+        minFreeMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(512)
+          .describe(
+            'refuse new evidence when the disk has less than this many MiB free; nothing unacknowledged is evicted',
+          ),
+        retainAckedMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(1024)
+          .describe('MiB of acknowledged evidence kept locally before it may be reclaimed'),
+      })
+      .prefault({})
+      .describe('the local store-and-forward spool (本地缓存)'),
+    log: z
+      .strictObject({ level: LogLevel.default('info') })
+      .prefault({})
+      .describe('logging'),
+  })
+  .describe('quanlu gateway configuration (网关配置)');
+
+/** A parsed gateway configuration, defaults filled in. */
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+/** A gateway configuration as written, before defaults. */
+export type GatewayConfigInput = z.input<typeof GatewayConfig>;
