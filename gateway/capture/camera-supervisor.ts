@@ -205,9 +205,12 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     let lastGrowth = startedAt;
     let lastSize = 0;
     this.#lastValidAt = startedAt;
+    let lastOutTime = 0;
     run.on('progress', (p) => {
-      if (p.totalSize > lastSize) {
-        lastSize = p.totalSize;
+      // The segment muxer reports no total_size; media time advancing is what proves packets flow.
+      if (p.totalSize > lastSize || p.outTimeUs > lastOutTime) {
+        lastSize = Math.max(lastSize, p.totalSize);
+        lastOutTime = Math.max(lastOutTime, p.outTimeUs);
         lastGrowth = o.clock.now();
       }
     });

@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { TrackChain } from '../../protocol/chain.ts';
 import { CaseElements, type ClockReading, type SignedEntry } from '../../protocol/entry.ts';
 import type { KeyPair } from '../../protocol/keys.ts';
-import { type Clock, isoTime } from '../../protocol/time.ts';
+import { type Clock, isoTime, timeMs } from '../../protocol/time.ts';
 import { type CameraState, CameraSupervisor, type StreamSource } from '../capture/camera-supervisor.ts';
 import { GatewayError } from '../errors.ts';
-import type { EvidenceSpool } from './spool-port.ts';
+import type { Spool } from '../spool/spool.ts';
 import { chainCursor, TrackRecorder, type TrackStats } from './track-recorder.ts';
 
 /** A camera of the room, ready to record. */
@@ -50,7 +51,7 @@ export interface RoomRecorderOptions {
   stallSeconds: number;
   connectGraceMs: number;
   minOfficers: number;
-  spool: EvidenceSpool;
+  spool: Spool;
   clock: Clock;
   /** The gateway clock's measured offset, sealed into every entry. */
   clockReading: () => ClockReading;
@@ -154,7 +155,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
       case: elements,
       room: o.room,
       startedBy: input.startedBy,
-      startedAt: now,
+      startedAt: isoTime(now),
       tracks: o.cameras.map((c) => c.id),
     });
     for (const camera of o.cameras) {
@@ -168,7 +169,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
         source: { kind: 'camera', name: camera.name, device: camera.device, officer: null },
         startedBy: input.startedBy,
       });
-      o.spool.put(open);
+      await o.spool.put(open);
       this.emit('sealed', open);
       this.#track(running, camera, chain).supervisor.start(now);
     }
@@ -189,12 +190,13 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
       id: row.id,
       elements,
       startedBy: row.startedBy,
-      startedAt: row.startedAt,
+      startedAt: timeMs(row.startedAt),
       tracks: [],
       supervisors: new Map(),
     };
+    const tracks = z.array(z.string()).parse(row.tracks);
     const downSince: number[] = [];
-    for (const camera of o.cameras.filter((c) => row.tracks.includes(c.id))) {
+    for (const camera of o.cameras.filter((c) => tracks.includes(c.id))) {
       const entries = o.spool.chain(row.id, camera.id);
       const state = TrackChain.stateOf(entries);
       if (state.closed) continue;
@@ -212,7 +214,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
           source: { kind: 'camera', name: camera.name, device: camera.device, officer: null },
           startedBy: row.startedBy,
         });
-        o.spool.put(open);
+        await o.spool.put(open);
         cursor = now;
       }
       downSince.push(cursor);
@@ -233,7 +235,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
       throw new GatewayError('GW_RECORDING_NONE', `no recording is running in room ${this.#o.room}`);
     const stopAt = this.#o.clock.now();
     const results = await Promise.allSettled(running.tracks.map((t) => t.stop(stopAt)));
-    this.#o.spool.endRecording(running.id, stopAt);
+    this.#o.spool.endRecording(running.id, isoTime(stopAt));
     this.#running = null;
     const summary = this.#summary(running, stopAt);
     const failed = results.filter((r) => r.status === 'rejected');

@@ -11,8 +11,8 @@ import {
   type PlacedSegment,
 } from '../capture/camera-supervisor.ts';
 import { GatewayError } from '../errors.ts';
+import type { Spool } from '../spool/spool.ts';
 import { hashSegment, segmentProblem } from './hash-segment.ts';
-import type { EvidenceSpool } from './spool-port.ts';
 
 /** Counters of one track, for the console and the stop summary. */
 export interface TrackStats {
@@ -54,7 +54,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     readonly track: string,
     private readonly chain: TrackChain,
     private readonly supervisor: CameraSupervisor,
-    private readonly spool: EvidenceSpool,
+    private readonly spool: Spool,
     private readonly clock: Clock,
     private readonly reading: () => ClockReading,
     private readonly expectAudio: boolean,
@@ -77,8 +77,8 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
   }
 
   /** Seals an entry and spools it; the entry exists only once the spool has it. */
-  #write(signed: SignedEntry, object?: { path: string; sha256: string; size: number }): void {
-    this.spool.put(signed, object);
+  async #write(signed: SignedEntry, object?: { path: string; sha256: string; size: number }): Promise<void> {
+    await this.spool.put(signed, object);
     this.stats.lastHash = signed.hash;
     this.emit('sealed', signed);
   }
@@ -113,14 +113,14 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       container: 'mpegts',
       name: null,
     });
-    this.#write(signed, { path: seg.path, sha256: facts.sha256, size: facts.size });
+    await this.#write(signed, { path: seg.path, sha256: facts.sha256, size: facts.size });
     this.stats.segments++;
     this.stats.bytes += facts.size;
     this.stats.lastSegmentAt = this.clock.now();
   }
 
-  #sealGap(gap: Outage): void {
-    this.#write(
+  async #sealGap(gap: Outage): Promise<void> {
+    await this.#write(
       this.chain.gap({
         sealedAt: isoTime(this.clock.now()),
         clock: this.reading(),
@@ -149,7 +149,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     await this.#queue;
     const cursor = this.supervisor.cursor;
     const state = this.supervisor.state;
-    await this.#enqueue(() => {
+    await this.#enqueue(async () => {
       let end = cursor;
       if (stopAtMs - cursor > ABSORB_MS * 5) {
         const down = state.state === 'down' ? state : null;
@@ -168,7 +168,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
         end: isoTime(end),
         reason: 'stopped',
       });
-      this.#write(signed);
+      await this.#write(signed);
       this.stats.merkleRoot = (signed.entry as { merkleRoot: string }).merkleRoot;
     });
     if (this.stats.error) throw new GatewayError('GW_SPOOL_IO', `track ${this.track}: ${this.stats.error}`);

@@ -1,0 +1,97 @@
+/** @module Builds a gateway from its configuration: identity, spool, cameras and the room recorder. Never starts anything. */
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { LoadedGatewayConfig } from '../firmware-config/load.ts';
+import type { ClockReading } from '../protocol/entry.ts';
+import type { KeyPair } from '../protocol/keys.ts';
+import { type Clock, systemClock } from '../protocol/time.ts';
+import type { StreamSource } from './capture/camera-supervisor.ts';
+import { rtspSource, syntheticSource, withCredentials } from './capture/stream-sources.ts';
+import { loadOrCreateIdentity } from './identity.ts';
+import { RoomRecorder } from './recording/room-recorder.ts';
+import { Spool } from './spool/spool.ts';
+
+/** Collaborators a gateway can be given; each has a default. */
+export interface GatewayDeps {
+  clock?: Clock;
+  log?: Logger;
+  /** The gateway clock's offset against its reference; "none" until time sync lands. */
+  clockReading?: () => ClockReading;
+  /** How a configured camera becomes a stream source (tests inject ONVIF fakes through this). */
+  sourceFor?: (camera: LoadedGatewayConfig['config']['cameras'][number]) => StreamSource;
+  ffmpeg?: string;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** A built gateway. */
+export interface Gateway {
+  id: string;
+  keyPair: KeyPair;
+  keyCreated: boolean;
+  spool: Spool;
+  recorder: RoomRecorder;
+  log: Logger;
+  /** Resumes a recording that was running when the gateway stopped. */
+  start(): Promise<void>;
+  /** Seals every camera's tail and closes the spool; a running recording resumes on the next start. */
+  close(): Promise<void>;
+}
+
+/** Builds the gateway of a loaded configuration. */
+export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}): Gateway {
+  const { config, profile } = loaded;
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? pino({ level: config.log.level, base: { gateway: config.gateway.id } });
+  const identity = loadOrCreateIdentity(config.gateway.dataDir, config.gateway.id);
+  const spool = Spool.open(join(config.gateway.dataDir, 'spool'), {
+    minFreeBytes: config.spool.minFreeMiB * 1024 * 1024,
+    retainAckedBytes: config.spool.retainAckedMiB * 1024 * 1024,
+    clock,
+    logger: log,
+  });
+  const defaultSource = (camera: LoadedGatewayConfig['config']['cameras'][number]): StreamSource => {
+    const s = camera.source;
+    if (s.kind === 'synthetic') return syntheticSource({ ...camera, source: s }, clock);
+    if (s.kind === 'rtsp')
+      return rtspSource(withCredentials(s.url, s.username, s.password), camera.name, camera.audio, 5000);
+    throw new Error('ONVIF sources are built by gateway/capture/onvif-stream.ts');
+  };
+  const sourceFor = deps.sourceFor ?? defaultSource;
+  const recorder = new RoomRecorder({
+    gateway: config.gateway.id,
+    room: config.room.id,
+    keyPair: identity.keyPair,
+    cameras: config.cameras.map((c) => ({
+      id: c.id,
+      name: c.name,
+      audio: c.audio,
+      device: null,
+      source: sourceFor(c),
+    })),
+    segmentSeconds: profile.segmentSeconds,
+    stallSeconds: profile.stallSeconds,
+    connectGraceMs: 10_000,
+    minOfficers: profile.requiredElements.officersMin,
+    spool,
+    clock,
+    clockReading: deps.clockReading ?? (() => ({ offsetMs: 0, rttMs: null, source: 'none' })),
+    log: log.child({ component: 'recorder' }),
+    ...(deps.ffmpeg ? { ffmpeg: deps.ffmpeg } : {}),
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+  });
+  return {
+    id: config.gateway.id,
+    keyPair: identity.keyPair,
+    keyCreated: identity.created,
+    spool,
+    recorder,
+    log,
+    async start() {
+      await recorder.resume();
+    },
+    async close() {
+      await recorder.shutdown();
+      spool.close();
+    },
+  };
+}
