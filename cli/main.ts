@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
+import { gatewayCommand } from './gateway.ts';
 import { verifyCommand } from './verify/command.ts';
 
 /** Builds the program (without running it), so tests can drive it. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   verifyCommand(program);
   demoCommand(program);
+  gatewayCommand(program);
   return program;
 }
 
@@ -25,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof CliError) {
+    if (err instanceof CliError || isCoded(err)) {
       process.stderr.write(`quanlu: ${err.code}: ${err.message}\n`);
       process.exitCode = 2;
       return;
@@ -34,4 +36,10 @@ export async function main(argv: string[]): Promise<void> {
     if (process.env.QUANLU_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
     process.exitCode = 70;
   }
+}
+
+/** Errors of either side's catalogue carry a stable code and a message meant for a person. */
+function isCoded(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && /^(GW|INGEST|CLI|VERIFY)_/.test(code);
 }
