@@ -12,6 +12,8 @@ export const GATEWAY_ERRORS = {
   GW_CAMERA_UNREACHABLE: 'the camera does not answer on the network',
   GW_CAMERA_AUTH: 'the camera refused the credentials',
   GW_CAMERA_SOAP_FAULT: 'the camera answered an ONVIF request with a SOAP fault',
+  GW_CAMERA_BAD_RESPONSE:
+    'the camera answered an ONVIF request with something that is not a valid ONVIF response',
   GW_CAMERA_NO_PROFILE: 'the camera offers no media profile with a video stream',
   GW_CAMERA_NO_VIDEO: 'the stream carries no video',
   GW_CAMERA_CODEC_UNSUPPORTED:
