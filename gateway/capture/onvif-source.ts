@@ -486,7 +486,7 @@ function normaliseCodec(encoding: string): string {
   return c === 'HEVC' ? 'H265' : c === 'AVC' ? 'H264' : c;
 }
 
-/** Device information read from the raw XML: the package's parser turns "1.10" into 1.1 and "0012" into 12. */
+/** Device information read from the raw XML: the package's parser turns a firmware "1.10" into the number 1.1. */
 function deviceInfo(xml: string): OnvifDeviceInfo {
   const text = (name: string) => decodeXml(element(xml, name) ?? '').trim();
   return {
