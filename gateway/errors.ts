@@ -30,6 +30,7 @@ export const GATEWAY_ERRORS = {
   GW_SPOOL_IO: 'the spool could not write or sync a file',
   GW_SPOOL_UNKNOWN_ENTRY: 'the spool holds no entry with that hash',
   GW_SPOOL_STATE: 'an entry cannot move to that state from its current one',
+  GW_SPOOL_INVALID_INPUT: 'an entry, object or name handed to the spool fails its schema, hash or size',
 } as const;
 
 /** A gateway error code. */
