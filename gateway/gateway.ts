@@ -6,7 +6,7 @@ import type { ClockReading } from '../protocol/entry.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { StreamSource } from './capture/camera-supervisor.ts';
-import { rtspSource, syntheticSource, withCredentials } from './capture/stream-sources.ts';
+import { onvifStreamSource, rtspSource, syntheticSource, withCredentials } from './capture/stream-sources.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
@@ -54,7 +54,7 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     if (s.kind === 'synthetic') return syntheticSource({ ...camera, source: s }, clock);
     if (s.kind === 'rtsp')
       return rtspSource(withCredentials(s.url, s.username, s.password), camera.name, camera.audio, 5000);
-    throw new Error('ONVIF sources are built by gateway/capture/onvif-stream.ts');
+    return onvifStreamSource({ ...camera, source: s }, clock, log.child({ camera: camera.id }));
   };
   const sourceFor = deps.sourceFor ?? defaultSource;
   const recorder = new RoomRecorder({

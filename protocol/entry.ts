@@ -37,7 +37,7 @@ export const CaseId = z
   .max(64)
   .regex(
     /^[\p{L}\p{N}][\p{L}\p{N}()（）〔〕[\]_.:-]*$/u,
-    'a case id holds letters, digits and ()〔〕[]_.:- only',
+    'a case id starts with a letter or digit and holds letters, digits and ()（）〔〕[]_.:- only',
   )
   .describe('case id');
 
@@ -198,7 +198,7 @@ export function sealEntry(entry: Entry, privateKey: KeyObject): SignedEntry {
 
 /** What went wrong with one envelope. */
 export interface EnvelopeProblem {
-  code: 'ENTRY_SCHEMA' | 'ENTRY_HASH_MISMATCH' | 'SIGNATURE_INVALID' | 'KEY_UNKNOWN';
+  code: 'ENTRY_SCHEMA' | 'ENTRY_HASH_MISMATCH' | 'SIGNATURE_INVALID' | 'KEY_UNKNOWN' | 'KEY_OWNER_MISMATCH';
   message: string;
 }
 
@@ -208,13 +208,19 @@ export interface EnvelopeProblem {
  */
 export function checkEnvelope(
   raw: unknown,
-  keys: ReadonlyMap<string, PublicKey>,
+  keys: ReadonlyMap<string, PublicKey & { owner?: string }>,
 ): { ok: true; signed: SignedEntry; entry: Entry } | { ok: false; problem: EnvelopeProblem } {
   const envelope = SignedEntry.safeParse(raw);
   if (!envelope.success) return fail('ENTRY_SCHEMA', `envelope: ${z.prettifyError(envelope.error)}`);
   const parsed = Entry.safeParse(envelope.data.entry);
   if (!parsed.success) return fail('ENTRY_SCHEMA', `entry: ${z.prettifyError(parsed.error)}`);
-  const digest = entryHash(envelope.data.entry);
+  let digest: Buffer;
+  try {
+    digest = entryHash(envelope.data.entry);
+  } catch (err) {
+    // RFC 8785 has no form for a lone UTF-16 surrogate: such an entry cannot have been signed.
+    return fail('ENTRY_SCHEMA', `entry has no canonical form: ${(err as Error).message}`);
+  }
   if (digest.toString('hex') !== envelope.data.hash) {
     return fail(
       'ENTRY_HASH_MISMATCH',
@@ -225,6 +231,12 @@ export function checkEnvelope(
   if (!key) return fail('KEY_UNKNOWN', `no public key with fingerprint ${parsed.data.key}`);
   const why = verifyDigest(key, 'entry', digest, envelope.data.sig);
   if (why) return fail('SIGNATURE_INVALID', why);
+  if (key.owner !== undefined && key.owner !== parsed.data.gateway) {
+    return fail(
+      'KEY_OWNER_MISMATCH',
+      `signed by the key of ${key.owner}, but the entry names gateway ${parsed.data.gateway}`,
+    );
+  }
   return { ok: true, signed: envelope.data, entry: parsed.data };
 }
 

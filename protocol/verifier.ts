@@ -2,7 +2,7 @@
  * @module The chain verifier, pure: given entries as read (with where they came from), public keys and
  * the measured hashes of the objects, it reports every failure with what, where and why [EVIDENCE §7].
  */
-import { checkEnvelope, type Entry, type SignedEntry } from './entry.ts';
+import { checkEnvelope, Entry, type SignedEntry } from './entry.ts';
 import type { PublicKey } from './keys.ts';
 import { merkleRoot } from './merkle.ts';
 import { timeMs } from './time.ts';
@@ -29,12 +29,14 @@ export interface ObjectFact {
 
 /** Every failure code the verifier can report. */
 export const FINDING_CODES = {
+  NO_ENTRIES: 'the folder holds no entries at all',
   ENTRY_PARSE: 'a line is not JSON',
   ENTRY_SCHEMA: 'an entry does not match the schema',
   ENTRY_HASH_MISMATCH: 'an entry does not hash to the hash its envelope names',
   SIGNATURE_INVALID: 'a signature does not verify',
   KEY_UNKNOWN: 'an entry names a key that is not among the given public keys',
   KEY_INVALID: 'a public key file is refused',
+  KEY_OWNER_MISMATCH: 'an entry names a gateway other than the owner of the key that signed it',
   CHAIN_DUPLICATE: 'the same entry appears twice',
   CHAIN_FORK: 'two different entries claim the same place in a chain',
   CHAIN_OUT_OF_ORDER: 'entries are not stored in chain order',
@@ -131,12 +133,14 @@ interface Node {
 /** Verifies chains. Pure: everything it needs is passed in. */
 export function verifyChains(
   inputs: readonly EntryInput[],
-  keys: ReadonlyMap<string, PublicKey>,
+  keys: ReadonlyMap<string, PublicKey & { owner?: string }>,
   objects: ReadonlyMap<string, ObjectFact>,
   options: VerifyOptions = {},
   extraFindings: readonly Finding[] = [],
 ): VerifyReport {
   const global: Finding[] = [...extraFindings];
+  /** Findings about entries that could not take their place in a chain, by chain id. */
+  const unplaced = new Map<string, Finding[]>();
   const chains = new Map<string, Node[]>();
   for (const input of inputs) {
     const at = { file: input.where.file, line: input.where.line };
@@ -159,7 +163,14 @@ export function verifyChains(
       ...at,
     };
     if (!claimed) {
-      global.push(finding);
+      const chain = claimedChain(input.value);
+      if (chain) {
+        Object.assign(finding, chain);
+        const id = `${chain.recording}/${chain.track}`;
+        unplaced.set(id, [...(unplaced.get(id) ?? []), finding]);
+      } else {
+        global.push(finding);
+      }
       continue;
     }
     Object.assign(finding, {
@@ -169,7 +180,35 @@ export function verifyChains(
     });
     push(chains, { where: input.where, signed: claimed.signed, entry: claimed.entry, problem: finding });
   }
-  const tracks = [...chains.values()].map((nodes) => verifyChain(nodes, objects, options));
+  const tracks = [...chains.entries()].map(([id, nodes]) => {
+    const report = verifyChain(nodes, objects, options);
+    const extra = unplaced.get(id);
+    unplaced.delete(id);
+    if (extra) {
+      report.findings.unshift(...extra);
+      report.status = 'failed';
+    }
+    return report;
+  });
+  for (const findings of unplaced.values()) global.push(...findings);
+  if (inputs.length === 0) {
+    global.push({ code: 'NO_ENTRIES', severity: 'error', message: 'there are no entries to verify' });
+  }
+  // An object nobody names is not evidence of anything; say so, since it may be a replaced original.
+  const named = new Set<string>();
+  for (const nodes of chains.values()) {
+    for (const n of nodes) if (n.entry.kind === 'segment') named.add(n.entry.object.sha256);
+  }
+  for (const [hash] of objects) {
+    if (!named.has(hash)) {
+      global.push({
+        code: 'OBJECT_UNREFERENCED',
+        severity: 'warning',
+        object: hash,
+        message: `object ${hash} is named by no entry`,
+      });
+    }
+  }
   const checkedObjects = [...objects.values()];
   const ok = global.every((f) => f.severity !== 'error') && tracks.every((t) => t.status !== 'failed');
   return {
@@ -190,19 +229,30 @@ function push(chains: Map<string, Node[]>, node: Node): void {
   else chains.set(id, [node]);
 }
 
-/** An envelope that failed its checks but still parses as an entry with a hash. */
+/**
+ * An envelope whose hash or signature failed but whose entry is schema-valid: it can hold its place in the
+ * chain. A schema-invalid entry never does, since nothing in it can be relied on.
+ */
 function claimedEntry(value: unknown): { signed: SignedEntry; entry: Entry } | null {
   const v = value as { entry?: unknown; hash?: unknown; sig?: unknown } | null;
   if (!v || typeof v !== 'object' || typeof v.hash !== 'string' || !/^[0-9a-f]{64}$/.test(v.hash))
     return null;
-  const e = v.entry as Partial<Entry> | undefined;
-  if (!e || typeof e !== 'object') return null;
-  if (typeof e.recording !== 'string' || typeof e.track !== 'string' || typeof e.seq !== 'number')
-    return null;
-  if (typeof e.kind !== 'string' || !['open', 'segment', 'gap', 'close'].includes(e.kind)) return null;
+  const parsed = Entry.safeParse(v.entry);
+  if (!parsed.success) return null;
   return {
     signed: { entry: v.entry as Record<string, unknown>, hash: v.hash, sig: String(v.sig) },
-    entry: e as Entry,
+    entry: parsed.data,
+  };
+}
+
+/** The chain a raw value says it belongs to, when it says so plainly. */
+function claimedChain(value: unknown): { recording: string; track: string; seq?: number } | null {
+  const e = (value as { entry?: { recording?: unknown; track?: unknown; seq?: unknown } } | null)?.entry;
+  if (!e || typeof e.recording !== 'string' || typeof e.track !== 'string') return null;
+  return {
+    recording: e.recording,
+    track: e.track,
+    ...(Number.isInteger(e.seq) ? { seq: e.seq as number } : {}),
   };
 }
 
@@ -339,8 +389,11 @@ function verifyChain(
   for (const n of sorted) {
     if (closeNode && n.entry.seq > closeNode.entry.seq) break;
     const e = n.entry;
-    if (e.kind === 'gap')
+    if (e.kind === 'gap') {
       gaps.push({ seq: e.seq, from: e.from, to: e.to, reason: e.reason, detail: e.detail });
+      if (timeMs(e.to) < timeMs(e.from))
+        add('GAP_SPAN_INVALID', n, `gap runs from ${e.from} back to ${e.to}`);
+    }
     if (e.kind !== 'segment') continue;
     segmentHashes.push(Buffer.from(e.object.sha256, 'hex'));
     bytes += e.object.size;
@@ -436,10 +489,7 @@ function checkTime(sorted: Node[], closeNode: Node | null, add: Add): void {
     } else if (e.kind === 'gap') {
       start = timeMs(e.from);
       end = timeMs(e.to);
-      if (end < start) {
-        add('GAP_SPAN_INVALID', n, `gap runs from ${e.from} back to ${e.to}`);
-        continue;
-      }
+      if (end < start) continue; // reported as GAP_SPAN_INVALID above
     } else if (e.kind === 'close') {
       start = timeMs(e.end);
       end = start;
@@ -461,7 +511,7 @@ function checkTime(sorted: Node[], closeNode: Node | null, add: Add): void {
         `${what} starts ${-delta} ms before seq ${cursorSeq} ends (${new Date(start).toISOString()} < ${new Date(cursor).toISOString()})`,
       );
     }
-    cursor = Math.max(end, e.kind === 'close' ? cursor : end);
+    cursor = Math.max(cursor, end);
     cursorSeq = e.seq;
   }
 }

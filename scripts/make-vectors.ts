@@ -917,7 +917,7 @@ function tamperFile(
       'segment-line-deleted',
       'a segment line deleted',
       [{ op: 'delete-line', path: camFile, line: 3 }],
-      ['CHAIN_MISSING', 'TIME_HOLE'],
+      ['CHAIN_MISSING', 'TIME_HOLE', 'OBJECT_UNREFERENCED'],
     ),
     c(
       'gap-line-deleted',
@@ -971,13 +971,13 @@ function tamperFile(
       'unknown-member',
       'an unknown member added to the close entry, re-signed with the gateway key',
       [edit(8, { 'entry.note': 'edited' }, 'sign')],
-      ['ENTRY_SCHEMA'],
+      ['ENTRY_SCHEMA', 'CHAIN_NOT_CLOSED'],
     ),
     c(
       'duration-not-integer',
       'a segment duration made fractional, chain re-signed with the gateway key',
       [edit(7, { 'entry.durationMs': 4000.5 }, 'none'), resealChain(7)],
-      ['ENTRY_SCHEMA'],
+      ['ENTRY_SCHEMA', 'CHAIN_MISSING', 'TIME_HOLE', 'OBJECT_UNREFERENCED'],
     ),
     c(
       'close-count',
@@ -995,7 +995,7 @@ function tamperFile(
       'insider-cuts-segment',
       'an insider with the gateway key removes a segment and re-signs the rest of the chain consistently',
       [{ op: 'delete-line', path: camFile, line: 3 }, resealChain(3)],
-      ['TIME_HOLE'],
+      ['TIME_HOLE', 'OBJECT_UNREFERENCED'],
     ),
     c(
       'insider-removes-gap',
@@ -1025,7 +1025,7 @@ function tamperFile(
       'identity-changed',
       'a segment entry names another gateway; chain re-signed with the same key',
       [edit(6, { 'entry.gateway': 'gw-vector-2' }, 'none'), resealChain(6)],
-      ['CHAIN_IDENTITY'],
+      ['CHAIN_IDENTITY', 'KEY_OWNER_MISMATCH'],
     ),
     c(
       'entry-after-close',

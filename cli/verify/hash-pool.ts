@@ -32,7 +32,7 @@ export class HashPool {
     private readonly onBytes: (n: number) => void = () => {},
   ) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./hash-worker.js', import.meta.url));
+      const w = new Worker(new URL('./hash-worker.js', import.meta.url), { execArgv: [] });
       w.on('message', (m: WorkerMessage) => this.#onMessage(w, m));
       w.unref();
       this.#workers.push(w);

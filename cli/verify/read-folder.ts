@@ -114,7 +114,7 @@ export async function readFolder(
       keys.set(loaded.fingerprint, { ...loaded, file: f.rel });
     }
   }
-  if (keyFiles.length === 0) {
+  if (!keyFiles.some((k) => k.rel.endsWith('.json'))) {
     findings.push({
       code: 'KEY_INVALID',
       severity: 'error',

@@ -17,6 +17,8 @@ export const ABSORB_MS = 100;
 /** How to reach a camera; called before every run, since an ONVIF camera's stream URI may change. */
 export interface StreamSource {
   prepare(): Promise<{ input: CaptureInput; audio: AudioPlan }>;
+  /** Who the device is and how far its clock is off ours, sealed into the track's open entry; when it can tell. */
+  identify?(): Promise<{ device: string | null; clockOffsetMs?: number }>;
 }
 
 /** A segment placed on the gateway's clock. */
@@ -90,6 +92,11 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   /** The current state. */
   get state(): CameraState {
     return this.#state;
+  }
+
+  /** The process id of the running ffmpeg, if one runs. */
+  get pid(): number | undefined {
+    return this.#run?.pid;
   }
 
   /** End of the footage placed so far (gateway clock, ms). */

@@ -1,9 +1,11 @@
 /** @module Turns a configured camera into a stream source the supervisor can start: synthetic, plain RTSP, or ONVIF. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import type { CameraConfig } from '../../firmware-config/camera-config.ts';
 import type { Clock } from '../../protocol/time.ts';
 import type { StreamSource } from './camera-supervisor.ts';
 import { audioPlanFor } from './ffmpeg-args.ts';
+import { connectOnvif } from './onvif-source.ts';
 import { probeSource } from './probe.ts';
 
 /** Fonts for the synthetic camera's burned-in clock, CJK-capable first. */
@@ -72,6 +74,52 @@ export function syntheticSource(
         },
         audio: camera.audio ? 'aac' : 'none',
       };
+    },
+  };
+}
+
+/** An ONVIF camera: each run asks the device for its current stream URI, then probes it like any RTSP stream. */
+export function onvifStreamSource(
+  camera: CameraConfig & { source: { kind: 'onvif' } },
+  clock: Clock,
+  log?: Logger,
+): StreamSource {
+  const s = camera.source;
+  const password = s.passwordFile ? readFileSync(s.passwordFile, 'utf8').trim() : (s.password ?? '');
+  const connect = () =>
+    connectOnvif({
+      hostname: s.host,
+      port: s.port,
+      path: s.path,
+      username: s.username,
+      password,
+      ...(s.profileToken ? { profileToken: s.profileToken } : {}),
+      timeoutMs: s.timeoutMs,
+      clock,
+      ...(log ? { log } : {}),
+    });
+  return {
+    async prepare() {
+      const cam = await connect();
+      const stream = await cam.streamUri();
+      const streams = await probeSource(
+        stream.uri,
+        `camera ${camera.name} (${stream.redactedUri})`,
+        s.timeoutMs,
+      );
+      return {
+        input: { kind: 'rtsp', url: stream.uri, timeoutMs: s.timeoutMs },
+        audio: audioPlanFor(streams.audio?.codec ?? null, camera.audio),
+      };
+    },
+    async identify() {
+      const cam = await connect();
+      const offset = await cam.clockOffset();
+      const device = [cam.info.manufacturer, cam.info.model, cam.info.serial]
+        .filter(Boolean)
+        .join(' ')
+        .slice(0, 200);
+      return { device: device || null, clockOffsetMs: Math.round(offset.offsetMs) };
     },
   };
 }

@@ -38,7 +38,7 @@ export interface RecordingSummary {
   startedAt: string;
   endedAt: string | null;
   durationMs: number;
-  tracks: (TrackStats & { camera: CameraState['state'] })[];
+  tracks: (TrackStats & { camera: CameraState['state']; cameraProblem: string | null })[];
 }
 
 /** Settings of a room recorder. */
@@ -125,6 +125,11 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
     });
   }
 
+  /** The supervisor of a camera of the running recording (tests and the console use it). */
+  supervisor(track: string): CameraSupervisor | undefined {
+    return this.#running?.supervisors.get(track);
+  }
+
   #serial<T>(job: () => Promise<T>): Promise<T> {
     const next = this.#busy.then(job, job);
     this.#busy = next.catch(() => undefined);
@@ -158,7 +163,9 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
       startedAt: isoTime(now),
       tracks: o.cameras.map((c) => c.id),
     });
-    for (const camera of o.cameras) {
+    const identities = await Promise.all(o.cameras.map((c) => this.#identify(c)));
+    for (const [i, camera] of o.cameras.entries()) {
+      const identity = identities[i]!;
       const chain = this.#chain(id, camera.id);
       const open = chain.open({
         sealedAt: isoTime(now),
@@ -166,7 +173,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
         start: isoTime(now),
         continuity: 'continuous',
         case: elements,
-        source: { kind: 'camera', name: camera.name, device: camera.device, officer: null },
+        source: { kind: 'camera', name: camera.name, officer: null, ...identity },
         startedBy: input.startedBy,
       });
       await o.spool.put(open);
@@ -248,6 +255,21 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
     return summary;
   }
 
+  /** Asks a camera who it is and how far its clock is off; a camera that cannot tell still records. */
+  async #identify(camera: RoomCamera): Promise<{ device: string | null; clockOffsetMs?: number }> {
+    if (!camera.source.identify) return { device: camera.device };
+    try {
+      return await camera.source.identify();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.#o.log.warn(
+        { track: camera.id, err: { code: e.code, message: e.message } },
+        'camera could not be identified',
+      );
+      return { device: camera.device };
+    }
+  }
+
   #checkElements(input: RecordingElements): CaseElements {
     const parsed = CaseElements.safeParse({
       id: input.caseId,
@@ -325,10 +347,14 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
       startedAt: isoTime(running.startedAt),
       endedAt: endedAt === null ? null : isoTime(endedAt),
       durationMs: end - running.startedAt,
-      tracks: running.tracks.map((t) => ({
-        ...t.stats,
-        camera: running.supervisors.get(t.track)?.state.state ?? 'stopped',
-      })),
+      tracks: running.tracks.map((t) => {
+        const state = running.supervisors.get(t.track)?.state;
+        return {
+          ...t.stats,
+          camera: state?.state ?? 'stopped',
+          cameraProblem: state?.state === 'down' ? `${state.reason}: ${state.detail}` : null,
+        };
+      }),
     };
   }
 }
