@@ -145,10 +145,11 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
    * close entry with the Merkle root. Resolves when the close is spooled.
    */
   async stop(stopAtMs: number): Promise<void> {
+    // What the camera was doing when the stop came: if it was down, the closing gap says why.
+    const state = this.supervisor.state;
     await this.supervisor.stop();
     await this.#queue;
     const cursor = this.supervisor.cursor;
-    const state = this.supervisor.state;
     await this.#enqueue(async () => {
       let end = cursor;
       if (stopAtMs - cursor > ABSORB_MS * 5) {
