@@ -1,0 +1,43 @@
+/** @module The ingest's error catalogue: one stable code per failure, with a message a person can act on. */
+
+/** Every ingest error code, with what it means. Add new codes here, never ad hoc at a throw site. */
+export const INGEST_ERRORS = {
+  // object store (shared by both sides through store/)
+  STORE_NOT_FOUND: 'the object is not in the store',
+  STORE_HASH_MISMATCH: 'the content does not hash to the name it was put under',
+  STORE_IO: 'the object store could not be read or written',
+  // consumer
+  INGEST_PAYLOAD_INVALID: 'a message does not parse or does not match its schema',
+  INGEST_GATEWAY_UNKNOWN: 'the gateway is not enrolled, or not approved',
+  INGEST_GATEWAY_REVOKED: 'the gateway has been revoked',
+  INGEST_GATEWAY_MISMATCH: 'the entry names another gateway than the topic it came on',
+  INGEST_SIGNATURE_INVALID: "the entry's signature or hash does not verify against the enrolled key",
+  INGEST_CHAIN_BROKEN: "the entry does not link to its chain's indexed predecessor",
+  INGEST_CHAIN_FORK: 'another entry already holds this place in the chain',
+  INGEST_OBJECT_MISSING: "the entry's object is not in the store",
+  INGEST_OBJECT_MISMATCH: "the stored object does not hash to the entry's object hash",
+  // database
+  INGEST_DB: 'the database could not be reached or refused a statement',
+  INGEST_MIGRATION: 'the database schema could not be migrated',
+  // enrollment and broker
+  INGEST_ENROLL_INVALID: 'an enrollment request is invalid (bad key, bad id)',
+  INGEST_BROKER_AUTH: 'the broker refused a client',
+  // API
+  INGEST_NOT_FOUND: 'no such case, recording or track',
+  INGEST_BAD_REQUEST: 'the request does not match its schema',
+} as const;
+
+/** An ingest error code. */
+export type IngestErrorCode = keyof typeof INGEST_ERRORS;
+
+/** An error of the ingest: a stable code, a message a person can act on, and its cause. */
+export class IngestError extends Error {
+  constructor(
+    readonly code: IngestErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'IngestError';
+  }
+}
