@@ -6,13 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { pino } from 'pino';
 import t from 'tap';
-import {
-  connectOnvif,
-  discoverOnvif,
-  type OnvifProfile,
-  parseProbeMatches,
-  selectProfile,
-} from '../../gateway/capture/onvif-source.ts';
+import { discoverOnvif, parseProbeMatches } from '../../gateway/capture/onvif-discovery.ts';
+import { type OnvifProfile, selectProfile } from '../../gateway/capture/onvif-profiles.ts';
+import { connectOnvif } from '../../gateway/capture/onvif-source.ts';
 import { GatewayError } from '../../gateway/errors.ts';
 import { type FakeOnvif, type FakeOnvifOptions, startFakeOnvif } from '../helpers/fake-onvif.ts';
 
@@ -569,7 +565,8 @@ function namespaceUnavailable(): string | false {
 
 // Runs inside `unshare -n`: only a loopback interface exists, so no probe or answer can leave the machine.
 const CHILD = `
-import { discoverOnvif, connectOnvif } from ${JSON.stringify(fileURLToPath(new URL('../../gateway/capture/onvif-source.ts', import.meta.url)))};
+import { discoverOnvif } from ${JSON.stringify(fileURLToPath(new URL('../../gateway/capture/onvif-discovery.ts', import.meta.url)))};
+import { connectOnvif } from ${JSON.stringify(fileURLToPath(new URL('../../gateway/capture/onvif-source.ts', import.meta.url)))};
 import { startFakeOnvif, startFakeDiscovery } from ${JSON.stringify(fileURLToPath(new URL('../helpers/fake-onvif.ts', import.meta.url)))};
 const camera = await startFakeOnvif();
 const responder = await startFakeDiscovery({ xaddrs: [camera.xaddr], noise: true,
