@@ -26,6 +26,10 @@ export const GATEWAY_ERRORS = {
   GW_RECORDING_NONE: 'no recording is running',
   GW_RECORDING_ELEMENTS: 'a required recording element (case, matter, officers, room) is missing or invalid',
   // spool
+  // uplink
+  GW_UPLINK_OBJECT: 'an object could not be uploaded to the store; it stays in the spool and is retried',
+  GW_UPLINK_PUBLISH: 'an entry could not be published to the broker; it stays in the spool and is retried',
+  GW_UPLINK_ACK_INVALID: 'an acknowledgement from the ingest does not parse or names an unknown entry',
   GW_SPOOL_FULL: 'the spool has no room for new evidence; nothing unacknowledged is evicted',
   GW_SPOOL_IO: 'the spool could not write or sync a file',
   GW_SPOOL_UNKNOWN_ENTRY: 'the spool holds no entry with that hash',

@@ -38,6 +38,7 @@ type Fields<T> = Omit<T, 'v' | 'alg' | 'gateway' | 'key' | 'recording' | 'track'
 /** Thrown when the chain is used out of order (a programming error, not an evidence problem). */
 export class ChainStateError extends Error {
   readonly code = 'CHAIN_STATE';
+  override readonly name = 'ChainStateError';
 }
 
 /** A track's chain. Each call returns the sealed entry to spool; the caller persists it before acting on it. */

@@ -36,8 +36,8 @@ export const CaseId = z
   .min(1)
   .max(64)
   .regex(
-    /^[\p{L}\p{N}][\p{L}\p{N}()（）〔〕[\]_.:-]*$/u,
-    'a case id starts with a letter or digit and holds letters, digits and ()（）〔〕[]_.:- only',
+    /^[\p{L}\p{N}(（〔[][\p{L}\p{N}()（）〔〕[\]_.:-]*$/u,
+    'a case id holds letters, digits and ()（）〔〕[]_.:- only, and starts with a letter, a digit or an opening bracket',
   )
   .describe('case id');
 

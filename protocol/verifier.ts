@@ -201,11 +201,12 @@ export function verifyChains(
   }
   for (const [hash] of objects) {
     if (!named.has(hash)) {
+      // An error, not a warning: the usual cause is a chain's entries file missing from the folder.
       global.push({
         code: 'OBJECT_UNREFERENCED',
-        severity: 'warning',
+        severity: 'error',
         object: hash,
-        message: `object ${hash} is named by no entry`,
+        message: `object ${hash} is named by no entry (is a chain's entries file missing?)`,
       });
     }
   }
@@ -284,6 +285,7 @@ function verifyChain(
   for (const n of nodes) if (n.problem) findings.push(n.problem);
 
   // Duplicates and forks, in storage order.
+  const linkedTo = new Set(nodes.filter((n) => !n.problem).map((n) => n.entry.prev));
   const bySeq = new Map<number, Node>();
   const unique: Node[] = [];
   for (const n of nodes) {
@@ -294,6 +296,24 @@ function verifyChain(
         n,
         `entry seq ${n.entry.seq} (${short(n.signed.hash)}) appears again; first at line ${seen.where.line} of ${seen.where.file}`,
       );
+      continue;
+    }
+    if (seen && seen.problem && !n.problem) {
+      // An entry that failed its own checks (already reported) never displaces one that passed them.
+      unique[unique.indexOf(seen)] = n;
+      bySeq.set(n.entry.seq, n);
+      continue;
+    }
+    if (seen && n.problem) continue; // reported on its own; the place is taken by a checked entry
+    if (seen && !linkedTo.has(seen.signed.hash) && linkedTo.has(n.signed.hash)) {
+      // Two checked entries claim one place: the one its successor links to holds it, the other is the fork.
+      add(
+        'CHAIN_FORK',
+        seen,
+        `a second, different entry claims seq ${n.entry.seq}; the chain continues from the one at line ${n.where.line} of ${n.where.file}`,
+      );
+      unique[unique.indexOf(seen)] = n;
+      bySeq.set(n.entry.seq, n);
       continue;
     }
     if (seen) {
@@ -323,7 +343,8 @@ function verifyChain(
   const sorted = [...unique].sort((a, b) => a.entry.seq - b.entry.seq);
 
   // Identity, numbering, links and kinds.
-  const head = sorted[0]!;
+  // The chain's identity comes from its first entry that passed its own checks.
+  const head = sorted.find((n) => !n.problem) ?? sorted[0]!;
   for (const n of sorted) {
     if (n.entry.gateway !== head.entry.gateway || n.entry.key !== head.entry.key) {
       add(
@@ -333,16 +354,17 @@ function verifyChain(
       );
     }
   }
-  if (head.entry.seq !== 0 || head.entry.kind !== 'open') {
+  const firstNode = sorted[0]!;
+  if (firstNode.entry.seq !== 0 || firstNode.entry.kind !== 'open') {
     add(
       'CHAIN_NO_OPEN',
-      head,
-      head.entry.seq === 0
-        ? `seq 0 is a ${head.entry.kind} entry, not open`
-        : `the chain's first entry present is seq ${head.entry.seq}; seq 0 (open) is missing`,
+      firstNode,
+      firstNode.entry.seq === 0
+        ? `seq 0 is a ${firstNode.entry.kind} entry, not open`
+        : `the chain's first entry present is seq ${firstNode.entry.seq}; seq 0 (open) is missing`,
     );
-  } else if (head.entry.prev !== null) {
-    add('CHAIN_PREV_MISMATCH', head, 'the open entry must have prev null');
+  } else if (firstNode.entry.prev !== null) {
+    add('CHAIN_PREV_MISMATCH', firstNode, 'the open entry must have prev null');
   }
   let closeNode: Node | null = null;
   for (let i = 0; i < sorted.length; i++) {
@@ -446,7 +468,7 @@ function verifyChain(
   }
 
   // Time: every hole in a continuous track is an explicit gap.
-  const open = head.entry.kind === 'open' ? head.entry : null;
+  const open = firstNode.entry.kind === 'open' ? firstNode.entry : null;
   if (open?.continuity === 'continuous') checkTime(sorted, closeNode, add);
 
   const end = closeNode?.entry.kind === 'close' ? closeNode.entry.end : null;

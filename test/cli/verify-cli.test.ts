@@ -229,9 +229,6 @@ t.test('a dangling symlink in place of an entries file is FOLDER_UNREADABLE nami
   assertNoStack(t, run);
 });
 
-const UNREFERENCED_TODO =
-  'protocol/verifier.ts: OBJECT_UNREFERENCED is only a warning (and at 229b791 was never emitted), so a folder that lost a whole chain file still verifies OK';
-
 t.test('a folder in place of an entries file makes the verification fail', async (t) => {
   const s = await sample();
   const file = s.chains[0]!.file;
@@ -239,9 +236,7 @@ t.test('a folder in place of an entries file makes the verification fail', async
   await mkdir(file);
   const { run, report } = await json(s.folder);
   // The walker descends into the folder and finds nothing; cam-1's objects are then named by no entry.
-  t.equal(run.code, 1, 'exit 1', {
-    todo: UNREFERENCED_TODO,
-  });
+  t.equal(run.code, 1, 'exit 1');
   t.ok(
     allFindings(report).some((f) => f.code === 'OBJECT_UNREFERENCED' || f.code === 'FOLDER_UNREADABLE'),
     'a finding says cam-1 is gone',
@@ -252,7 +247,7 @@ t.test('a deleted chain file leaves its objects unreferenced, and that fails', a
   const s = await sample();
   await unlink(s.chains[0]!.file);
   const { run, report } = await json(s.folder);
-  t.equal(run.code, 1, 'exit 1', { todo: UNREFERENCED_TODO });
+  t.equal(run.code, 1, 'exit 1');
   t.equal(
     allFindings(report).filter((f) => f.code === 'OBJECT_UNREFERENCED').length,
     3,
