@@ -93,6 +93,13 @@ export function publicKeyProblem(bytes: Uint8Array): string | null {
 export function signatureProblem(sig: Uint8Array): string | null {
   if (sig.length !== 64) return `an Ed25519 signature is 64 bytes, got ${sig.length}`;
   if (littleEndian(sig.subarray(32)) >= L) return 'signature scalar S is not reduced (S ≥ L)';
-  if (!decodePoint(sig.subarray(0, 32))) return 'signature point R is not a canonical encoding';
+  const r = sig.subarray(0, 32);
+  const y = littleEndian(r) & ((1n << 255n) - 1n);
+  if (y >= P) return 'signature point R is not a canonical encoding (y ≥ p)';
+  if ((r[31]! & 0x80) !== 0 && (y === 1n || y === P - 1n))
+    return 'signature point R is not a canonical encoding (x = 0 with the sign bit set)';
+  // Those are the only non-canonical encodings; an R that is no point at all cannot verify, since the
+  // verification compares R byte for byte with the canonical encoding of the point it computes
+  // (RFC 8032 §5.1.7 step 3). So no square root is taken here: this runs for every signature.
   return null;
 }

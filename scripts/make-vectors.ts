@@ -438,8 +438,8 @@ function keysFile(gateway: KeyPair, gatewaySeed: Buffer, stranger: KeyPair, stra
         withR('0100000000000000000000000000000000000000000000000000000000000080'),
       ),
       sigCase(
-        'R replaced by an encoding of no point (y = 2)',
-        'R-non-canonical',
+        'R replaced by an encoding of no point (y = 2): canonical bytes, so only the verification equation refuses it',
+        'does-not-verify',
         withR('0200000000000000000000000000000000000000000000000000000000000000'),
       ),
       sigCase('63 bytes', 'length', toBase64Url(validBytes.subarray(0, 63))),

@@ -13,9 +13,16 @@ const N = 70;
 const leaves = Array.from({ length: N }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
 
 t.test('RFC 6962 reference roots for the 8-leaf test tree are reproduced', async (t) => {
-  const data = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
-    (h) => Buffer.from(h, 'hex'),
-  );
+  const data = [
+    '',
+    '00',
+    '10',
+    '2021',
+    '3031',
+    '40414243',
+    '5051525354555657',
+    '606162636465666768696a6b6c6d6e6f',
+  ].map((h) => Buffer.from(h, 'hex'));
   const expected = [
     '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
     'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
@@ -26,7 +33,8 @@ t.test('RFC 6962 reference roots for the 8-leaf test tree are reproduced', async
     'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
     '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
   ];
-  for (let n = 1; n <= 8; n++) t.equal(merkleRoot(data.slice(0, n)).toString('hex'), expected[n - 1], `size ${n}`);
+  for (let n = 1; n <= 8; n++)
+    t.equal(merkleRoot(data.slice(0, n)).toString('hex'), expected[n - 1], `size ${n}`);
   t.equal(merkleRoot([]).toString('hex'), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
 });
 
@@ -48,7 +56,8 @@ t.test('consistency proofs verify for every pair of sizes 1..70', async (t) => {
   let checked = 0;
   for (let n = 1; n <= N; n++) {
     for (let m = 1; m <= n; m++) {
-      if (!verifyConsistency(m, n, roots[m]!, roots[n]!, consistencyProof(m, leaves.slice(0, n)))) t.fail(`${m} → ${n}`);
+      if (!verifyConsistency(m, n, roots[m]!, roots[n]!, consistencyProof(m, leaves.slice(0, n))))
+        t.fail(`${m} → ${n}`);
       checked++;
     }
   }
@@ -94,8 +103,14 @@ t.test('altered consistency proofs fail', async (t) => {
       t.notOk(verifyConsistency(m, n, roots[m]!, roots[n]!, bad), `flipped element ${i} of ${m} → ${n}`);
     }
     t.notOk(verifyConsistency(m, n, roots[m]!, roots[n]!, proof.slice(1)), `truncated ${m} → ${n}`);
-    t.notOk(verifyConsistency(m, n, roots[m - 1] ?? roots[0]!, roots[n]!, proof), `wrong first root ${m} → ${n}`);
-    t.notOk(verifyConsistency(m, 2 * n, roots[m]!, roots[n]!, proof), `claimed doubled second size ${m} → ${n}`);
+    t.notOk(
+      verifyConsistency(m, n, roots[m - 1] ?? roots[0]!, roots[n]!, proof),
+      `wrong first root ${m} → ${n}`,
+    );
+    t.notOk(
+      verifyConsistency(m, 2 * n, roots[m]!, roots[n]!, proof),
+      `claimed doubled second size ${m} → ${n}`,
+    );
   }
   t.notOk(verifyConsistency(0, 5, roots[0]!, roots[5]!, []), 'size 0 has no consistency proof');
   t.notOk(verifyConsistency(6, 5, roots[6]!, roots[5]!, []), 'first larger than second');
