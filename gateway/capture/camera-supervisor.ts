@@ -80,7 +80,10 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   #wake = new AbortController();
   #loop: Promise<void> | null = null;
   #state: CameraState = { state: 'stopped', since: 0 };
-  #lastValidAt = 0;
+  /** When ffmpeg last listed a segment of the current run. */
+  #lastListedAt = 0;
+  /** Consecutive segments the recorder found incomplete. */
+  #invalidStreak = 0;
   #fileNo = 0;
 
   constructor(options: SupervisorOptions) {
@@ -131,9 +134,14 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     this.#setState({ state: 'stopped', since: this.#o.clock.now() });
   }
 
-  /** The recorder found a sealed segment valid: the watchdog is satisfied. */
+  /** The recorder found a sealed segment complete. */
   markValid(): void {
-    this.#lastValidAt = this.#o.clock.now();
+    this.#invalidStreak = 0;
+  }
+
+  /** The recorder found a sealed segment incomplete; two in a row restart the camera. */
+  markInvalid(): void {
+    this.#invalidStreak++;
   }
 
   /** Kills the current ffmpeg (tests, and the recorder when segments keep coming out invalid). */
@@ -211,7 +219,8 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     let produced = false;
     let lastGrowth = startedAt;
     let lastSize = 0;
-    this.#lastValidAt = startedAt;
+    this.#lastListedAt = startedAt;
+    this.#invalidStreak = 0;
     let lastOutTime = 0;
     run.on('progress', (p) => {
       // The segment muxer reports no total_size; media time advancing is what proves packets flow.
@@ -224,6 +233,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     run.on('segment', (seg: CompletedSegment) => {
       this.#fileNo++;
       const now = o.clock.now();
+      this.#lastListedAt = now;
       // The line arrives ~5 ms after the segment's last write: stream time `end` is now on the gateway clock.
       if (anchor === null) anchor = now - seg.end * 1000;
       let startMs = Math.round(anchor + seg.start * 1000);
@@ -244,6 +254,8 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
       this.emit('segment', { path: seg.path, startMs, durationMs: placed - startMs, run: runNo });
     });
     const firstDue = o.segmentSeconds * 2000 + o.connectGraceMs;
+    // Twice the segment length, plus a second for timers on a busy machine.
+    const nextDue = o.segmentSeconds * 2000 + 1000;
     const watchdog = setInterval(() => {
       const now = o.clock.now();
       if (now - lastGrowth > o.stallSeconds * 1000 && (produced || now - startedAt > firstDue)) {
@@ -252,11 +264,15 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
           detail: `no data from the camera for ${Math.round((now - lastGrowth) / 1000)} s`,
         };
         void run.kill();
-      } else if (now - this.#lastValidAt > (produced ? o.segmentSeconds * 2000 : firstDue)) {
+      } else if (now - this.#lastListedAt > (produced ? nextDue : firstDue)) {
         this.#pending = {
-          reason: produced ? 'segment-invalid' : 'source-lost',
-          detail: `no valid segment for ${Math.round((now - this.#lastValidAt) / 1000)} s`,
+          reason: 'source-lost',
+          detail: `no segment for ${Math.round((now - this.#lastListedAt) / 1000)} s`,
         };
+        void run.kill();
+      } else if (this.#invalidStreak >= 2) {
+        this.#invalidStreak = 0;
+        this.#pending = { reason: 'segment-invalid', detail: 'two segments in a row came out incomplete' };
         void run.kill();
       }
     }, 250);

@@ -99,6 +99,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     if (problem) {
       // Sealed all the same: evidence is never dropped. The watchdog restarts the camera if it persists.
       this.stats.invalidSegments++;
+      this.supervisor.markInvalid();
       this.log.warn({ path: seg.path, problem, streams: facts.ts.streams }, 'segment is incomplete');
       this.emit('problem', { code: 'GW_SEGMENT_INVALID', message: `${this.track}: ${problem}` });
     } else {
