@@ -1,15 +1,19 @@
 /** @module Builds a gateway from its configuration: identity, spool, cameras and the room recorder. Never starts anything. */
 import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import type { LoadedGatewayConfig } from '../firmware-config/load.ts';
 import type { ClockReading } from '../protocol/entry.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
+import type { ObjectStore } from '../store/object-store.ts';
 import type { StreamSource } from './capture/camera-supervisor.ts';
 import { onvifStreamSource, rtspSource, syntheticSource, withCredentials } from './capture/stream-sources.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
+import { connectGatewayMqtt } from './uplink/connect.ts';
+import { Uplink } from './uplink/uplink.ts';
 
 /** Collaborators a gateway can be given; each has a default. */
 export interface GatewayDeps {
@@ -21,6 +25,8 @@ export interface GatewayDeps {
   sourceFor?: (camera: LoadedGatewayConfig['config']['cameras'][number]) => StreamSource;
   ffmpeg?: string;
   backoff?: { initialMs: number; maxMs: number };
+  /** Where sealed evidence goes: the broker and the object store. Without it the gateway only spools. */
+  uplink?: { mqttUrl: string; store: ObjectStore; republishAfterMs?: number };
 }
 
 /** A built gateway. */
@@ -30,6 +36,7 @@ export interface Gateway {
   keyCreated: boolean;
   spool: Spool;
   recorder: RoomRecorder;
+  uplink: Uplink | null;
   log: Logger;
   /** Resumes a recording that was running when the gateway stopped. */
   start(): Promise<void>;
@@ -79,18 +86,43 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     ...(deps.ffmpeg ? { ffmpeg: deps.ffmpeg } : {}),
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
   });
+  let uplink: Uplink | null = null;
+  let mqttClient: MqttClient | null = null;
+  if (deps.uplink) {
+    const u = deps.uplink;
+    const client = connectGatewayMqtt(u.mqttUrl, config.gateway.id, identity.keyPair, clock);
+    mqttClient = client;
+    uplink = new Uplink({
+      gateway: config.gateway.id,
+      spool,
+      store: u.store,
+      mqtt: client,
+      clock,
+      log: log.child({ component: 'uplink' }),
+      ...(u.republishAfterMs ? { republishAfterMs: u.republishAfterMs } : {}),
+      statusExtra: () => ({ recording: recorder.status()?.recording ?? null }),
+    });
+    const up = uplink;
+    recorder.on('sealed', () => up.notify());
+  }
   return {
     id: config.gateway.id,
     keyPair: identity.keyPair,
     keyCreated: identity.created,
     spool,
     recorder,
+    uplink,
     log,
     async start() {
       await recorder.resume();
+      uplink?.start();
     },
     async close() {
       await recorder.shutdown();
+      if (uplink) {
+        await uplink.stop();
+        await mqttClient?.endAsync();
+      }
       spool.close();
     },
   };

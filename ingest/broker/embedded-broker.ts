@@ -104,7 +104,11 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
     const session = await identify(client.id, username, password);
     const will = wills.get(client);
     const willRefused = will && publishRefusal(session, will.topic, will.retain);
-    if (willRefused) throw new Refusal(CONNACK.notAuthorized, `last will refused: ${willRefused}`);
+    // A gateway waiting for approval connects with the will it will need once approved; it is not refused
+    // for it: the will is simply never published (authorizePublish refuses it at disconnect).
+    if (willRefused && session.kind !== 'enrollment') {
+      throw new Refusal(CONNACK.notAuthorized, `last will refused: ${willRefused}`);
+    }
     return session;
   }
 

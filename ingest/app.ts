@@ -1,0 +1,168 @@
+/**
+ * @module Builds an ingest from its configuration: database, object store, broker (embedded or external),
+ * consumer and HTTP API. `build` never listens; `start()` does, and `main.ts` handles signals.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino, { type Logger } from 'pino';
+import { type Clock, systemClock } from '../protocol/time.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { openStore } from '../store/open-store.ts';
+import { registerErrorHandler, registerRoutes } from './api/routes.ts';
+import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
+import { INGEST_USERNAME } from './broker/ingest-secret.ts';
+import { IngestConfig, type IngestConfigInput } from './config.ts';
+import { Consumer } from './consumer/consumer.ts';
+import { migrate } from './db/migrations.ts';
+import { type Database, openDatabase } from './db/open-database.ts';
+import { createRepository, type GatewayRow, type Repository } from './db/repository.ts';
+import { loadOrCreateIngestSecret } from './secret-file.ts';
+
+/** Collaborators an ingest can be given; each has a default. */
+export interface IngestDeps {
+  clock?: Clock;
+  log?: Logger;
+  /** Gateways (by key fingerprint) approved as soon as they ask: the one-machine demo only. */
+  autoApprove?: readonly string[];
+}
+
+/** A running ingest. */
+export interface Ingest {
+  config: IngestConfig;
+  db: Database;
+  repo: Repository;
+  store: ObjectStore;
+  consumer: Consumer;
+  http: FastifyInstance;
+  mqtt: MqttClient;
+  broker: EmbeddedBroker | null;
+  /** `enrollment`: a gateway asked to enroll (or asked again with a new key). */
+  events: EventEmitter<{ enrollment: [GatewayRow] }>;
+  /** Where the broker and the HTTP API listen. */
+  mqttUrl: string;
+  httpUrl: string;
+  /** Approves or revokes a gateway by key fingerprint, and makes broker and consumer see it at once. */
+  decide(fingerprint: string, decision: 'approved' | 'revoked', by: string): Promise<GatewayRow | null>;
+  close(): Promise<void>;
+}
+
+/** Opens everything and starts listening. */
+export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {}): Promise<Ingest> {
+  const config = IngestConfig.parse(input);
+  const clock = deps.clock ?? systemClock;
+  const log = deps.log ?? pino({ level: config.log.level, base: { node: config.node } });
+  const db = await openDatabase(config.database ?? { kind: 'pglite', dataDir: join(config.dataDir, 'db') });
+  const closers: (() => Promise<unknown>)[] = [() => db.close()];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const migrated = await migrate(db);
+    if (migrated.applied.length)
+      log.info({ applied: migrated.applied, version: migrated.version }, 'database migrated');
+    const repo = createRepository(db);
+    const store = openStore(config.store ?? { kind: 'fs', root: join(config.dataDir, 'objects') });
+    if (store.kind === 's3') await store.ensureBucket();
+    const secret = loadOrCreateIngestSecret(config.dataDir);
+    const autoApprove = new Set(deps.autoApprove ?? []);
+    const events = new EventEmitter<{ enrollment: [GatewayRow] }>();
+
+    let broker: EmbeddedBroker | null = null;
+    let mqttUrl: string;
+    if (config.mqtt.kind === 'embedded') {
+      broker = await createEmbeddedBroker({
+        ingestSecret: secret,
+        clock,
+        log,
+        gateways: {
+          lookup: async (id) => {
+            const row = await repo.gatewayById(id);
+            return row ? { status: row.status, fingerprint: row.fingerprint } : null;
+          },
+          requestEnrollment: async (req) => {
+            const row = await repo.upsertEnrollment({
+              id: req.gateway,
+              fingerprint: req.fingerprint,
+              publicKey: req.publicKey,
+              hostname: null,
+            });
+            log.warn(
+              { gateway: row.id, fingerprint: row.fingerprint, status: row.status },
+              'gateway asks to enroll',
+            );
+            events.emit('enrollment', row);
+            if (row.status === 'pending' && autoApprove.has(row.fingerprint)) {
+              await repo.decideGateway(row.fingerprint, 'approved', 'auto-approve (demo)');
+              setImmediate(() => void broker?.disconnectGateway(row.id));
+            }
+          },
+        },
+      });
+      const b = broker;
+      closers.push(() => b.close());
+      const { port } = await broker.listen(config.mqtt.port, config.mqtt.host);
+      mqttUrl = `mqtt://${config.mqtt.host}:${port}`;
+    } else {
+      mqttUrl = config.mqtt.url;
+    }
+
+    const client = await mqtt.connectAsync(mqttUrl, {
+      clientId: `quanlu-${config.node}`,
+      clean: false,
+      username: config.mqtt.kind === 'external' ? config.mqtt.username : INGEST_USERNAME,
+      password: secret,
+      protocolVersion: 4,
+      reconnectPeriod: 1000,
+    });
+    closers.push(() => client.endAsync());
+    const consumer = new Consumer({
+      mqtt: client,
+      repo,
+      store,
+      clock,
+      log: log.child({ component: 'consumer' }),
+      shared: config.mqtt.kind === 'external' && config.mqtt.shared,
+    });
+    client.on('message', (topic, payload) => consumer.handle(topic, payload, () => {}));
+    await consumer.start();
+
+    const http = Fastify({
+      loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+    }) as unknown as FastifyInstance;
+    registerErrorHandler(http);
+    registerRoutes(http, repo);
+    await http.listen({ host: config.http.host, port: config.http.port });
+    closers.push(() => http.close());
+    const address = http.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+    log.info({ mqtt: mqttUrl, http: `http://${config.http.host}:${httpPort}` }, 'ingest listening');
+
+    return {
+      config,
+      db,
+      repo,
+      store,
+      consumer,
+      http,
+      mqtt: client,
+      broker,
+      events,
+      mqttUrl,
+      httpUrl: `http://${config.http.host}:${httpPort}`,
+      async decide(fingerprint, decision, by) {
+        const row = await repo.decideGateway(fingerprint, decision, by);
+        if (row) {
+          consumer.forgetGateway(row.id);
+          await broker?.disconnectGateway(row.id);
+        }
+        return row;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,69 @@
+/** @module The ingest's configuration: one zod schema, which is also the type; every field describes itself. */
+import { z } from 'zod';
+import { StoreConfig } from '../store/store-config.ts';
+import { DatabaseConfig } from './db/open-database.ts';
+
+/** Where the ingest's MQTT traffic goes: the embedded broker, or an external one (Mosquitto, EMQX). */
+export const MqttConfig = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('embedded').describe('aedes inside the ingest process (MQTT 3.1.1)'),
+      host: z.string().default('127.0.0.1').describe('address the embedded broker listens on'),
+      port: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(1883)
+        .describe('port of the embedded broker; 0 picks a free one'),
+    }),
+    z.strictObject({
+      kind: z.literal('external').describe('an external broker'),
+      url: z
+        .string()
+        .regex(/^mqtts?:\/\/\S+$/, 'mqtt:// or mqtts://')
+        .describe('broker URL'),
+      username: z.string().default('ingest').describe('MQTT user of the ingest'),
+      shared: z
+        .boolean()
+        .default(true)
+        .describe('consume through $share/ingest/... so several ingest nodes split the stream'),
+    }),
+  ])
+  .describe('MQTT broker');
+
+/** The ingest configuration. */
+export const IngestConfig = z.strictObject({
+  node: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+    .default('ingest-1')
+    .describe('name of this ingest node: its MQTT client id is quanlu-<node>'),
+  dataDir: z
+    .string()
+    .min(1)
+    .default('./data/ingest')
+    .describe('folder of the ingest secret and, by default, database and objects'),
+  mqtt: MqttConfig.default({ kind: 'embedded', host: '127.0.0.1', port: 1883 }),
+  database: DatabaseConfig.optional().describe('the database; default PGlite in <dataDir>/db'),
+  store: StoreConfig.optional().describe('the object store; default a local folder <dataDir>/objects'),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1').describe('address the HTTP API listens on'),
+      port: z
+        .number()
+        .int()
+        .min(0)
+        .max(65535)
+        .default(8080)
+        .describe('port of the HTTP API; 0 picks a free one'),
+    })
+    .default({ host: '127.0.0.1', port: 8080 }),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .default({ level: 'info' }),
+});
+/** The parsed ingest configuration. */
+export type IngestConfig = z.infer<typeof IngestConfig>;
+/** The ingest configuration as written. */
+export type IngestConfigInput = z.input<typeof IngestConfig>;
