@@ -1,6 +1,7 @@
 /**
- * @module `quanlu demo`: the main job on embedded defaults. Today: a gateway with two synthetic cameras
- * records a demo case into its spool; on Ctrl-C (or after --seconds) it stops, exports and verifies it.
+ * @module `quanlu demo`: the main job on embedded defaults. The embedded ingest (aedes, PGlite, a local object
+ * folder) and one gateway with two synthetic cameras record a demo case; on Ctrl-C (or after --seconds) the
+ * recording stops, the backlog drains, and the recording is exported from the gateway and verified offline.
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,7 +10,8 @@ import pino from 'pino';
 import { demoGatewayConfig, parseGatewayConfig } from '../firmware-config/load.ts';
 import { writeEvidenceFolder } from '../gateway/evidence-folder.ts';
 import { buildGateway } from '../gateway/gateway.ts';
-import { displayFingerprint } from '../gateway/identity.ts';
+import { displayFingerprint, loadOrCreateIdentity } from '../gateway/identity.ts';
+import { startIngest } from '../ingest/app.ts';
 import { runVerify } from './verify/command.ts';
 
 /** The demo case's recording elements. */
@@ -20,74 +22,101 @@ export const DEMO_CASE = {
   startedBy: 'demo',
 };
 
+interface DemoOptions {
+  data: string;
+  seconds?: string;
+  fresh?: boolean;
+  httpPort: string;
+}
+
 /** Adds `demo` to the program. */
 export function demoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'run quanlu on its embedded defaults: a gateway records two synthetic cameras for a demo case',
+      'run quanlu on its embedded defaults: an ingest, and a gateway recording two synthetic cameras',
     )
     .option('--data <dir>', 'data folder', 'data/demo')
     .option('--seconds <n>', 'stop by itself after this many seconds (default: run until Ctrl-C)')
     .option('--fresh', 'start from an empty data folder')
-    .action(async (opts: { data: string; seconds?: string; fresh?: boolean }) => {
-      const data = resolve(opts.data);
-      if (opts.fresh) await rm(data, { recursive: true, force: true });
-      const out = process.stdout;
-      const log = pino({ level: 'warn' });
-      const gw = buildGateway(
-        parseGatewayConfig(demoGatewayConfig({ dataDir: join(data, 'gateway'), cameras: 2 })),
-        { log },
-      );
-      out.write(
-        `quanlu demo · gateway ${gw.id} · key ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}\n`,
-      );
-      await gw.start();
-      const running = gw.recorder.status() ?? (await gw.recorder.start(DEMO_CASE));
-      out.write(
-        `recording ${running.recording} of case ${running.caseId} on ${running.tracks.length} synthetic cameras\n`,
-      );
-      out.write(`spool: ${join(data, 'gateway', 'spool')}\n`);
-      out.write(
-        opts.seconds
-          ? `stopping by itself after ${opts.seconds} s\n`
-          : 'press Ctrl-C to stop the recording, export it and verify it\n',
-      );
-      const ticker = setInterval(() => {
-        const s = gw.recorder.status();
-        if (!s) return;
-        const cams = s.tracks.map(
-          (t) =>
-            `${t.track} ${t.camera} ${t.segments} seg ${(t.bytes / 1048576).toFixed(1)} MiB${t.gaps ? ` ${t.gaps} gap(s)` : ''}`,
-        );
-        out.write(`[${Math.round(s.durationMs / 1000)} s] ${cams.join(' · ')}\n`);
-      }, 10_000);
-      await new Promise<void>((done) => {
-        const timer = opts.seconds ? setTimeout(done, Number(opts.seconds) * 1000) : null;
-        process.once('SIGINT', () => {
-          if (timer) clearTimeout(timer);
-          done();
-        });
-      });
-      clearInterval(ticker);
-      out.write('\nstopping: sealing each camera tail and closing the chains\n');
-      const summary = await gw.recorder.stop();
-      const folder = join(data, `evidence-${summary.recording}`);
-      writeEvidenceFolder(
-        gw.spool,
-        folder,
-        gw.id,
-        gw.keyPair,
-        summary.tracks.map((t) => ({ recording: summary.recording, track: t.track })),
-      );
-      await gw.close();
-      out.write(`evidence folder written to ${folder}\n\n`);
-      process.exitCode = await runVerify(folder, { progress: false });
-      out.write(
-        `\nWhere to look: the segments play on their own (ffplay ${join(folder, 'objects')}/sha256/..).\n`,
-      );
-      out.write(
-        `Try tampering: flip a byte under ${join(folder, 'objects')} and run: npx quanlu verify ${folder}\n`,
-      );
+    .option('--http-port <n>', 'port of the ingest HTTP API (0 picks a free one)', '8080')
+    .action(runDemo);
+}
+
+async function runDemo(opts: DemoOptions): Promise<void> {
+  const data = resolve(opts.data);
+  if (opts.fresh) await rm(data, { recursive: true, force: true });
+  const out = process.stdout;
+  const log = pino({ level: 'warn' });
+  const loaded = parseGatewayConfig(demoGatewayConfig({ dataDir: join(data, 'gateway'), cameras: 2 }));
+  // The demo's own gateway is approved as soon as it asks; any other gateway waits for an administrator.
+  const identity = loadOrCreateIdentity(loaded.config.gateway.dataDir, loaded.config.gateway.id);
+  const ingest = await startIngest(
+    {
+      dataDir: join(data, 'ingest'),
+      mqtt: { kind: 'embedded', port: 0 },
+      http: { port: Number(opts.httpPort) },
+      log: { level: 'warn' },
+    },
+    { log, autoApprove: [identity.keyPair.publicKey.fingerprint] },
+  );
+  out.write(
+    `ingest: MQTT ${ingest.mqttUrl} · HTTP ${ingest.httpUrl} · PGlite in ${join(data, 'ingest', 'db')}\n`,
+  );
+  const gw = buildGateway(loaded, { log, uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store } });
+  out.write(`gateway ${gw.id} · key ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}\n`);
+  await gw.start();
+  const running = gw.recorder.status() ?? (await gw.recorder.start(DEMO_CASE));
+  out.write(
+    `recording ${running.recording} of case ${running.caseId} on ${running.tracks.length} synthetic cameras\n`,
+  );
+  out.write(`find it at the ingest: ${ingest.httpUrl}/api/v1/recordings?caseId=${running.caseId}\n`);
+  out.write(
+    opts.seconds
+      ? `stopping by itself after ${opts.seconds} s\n`
+      : 'press Ctrl-C to stop the recording, export it and verify it\n',
+  );
+  const ticker = setInterval(() => {
+    const s = gw.recorder.status();
+    if (!s) return;
+    const cams = s.tracks.map(
+      (t) => `${t.track} ${t.camera} ${t.segments} seg${t.gaps ? ` ${t.gaps} gap(s)` : ''}`,
+    );
+    out.write(
+      `[${Math.round(s.durationMs / 1000)} s] ${cams.join(' · ')} · upload backlog ${gw.spool.backlog().entries}\n`,
+    );
+  }, 10_000);
+  await new Promise<void>((done) => {
+    const timer = opts.seconds ? setTimeout(done, Number(opts.seconds) * 1000) : null;
+    process.once('SIGINT', () => {
+      if (timer) clearTimeout(timer);
+      done();
     });
+  });
+  clearInterval(ticker);
+  out.write('\nstopping: sealing each camera tail and closing the chains\n');
+  const summary = await gw.recorder.stop();
+  const drainBy = Date.now() + 30_000;
+  while (gw.spool.backlog().entries > 0 && Date.now() < drainBy) await new Promise((r) => setTimeout(r, 200));
+  const indexed = await ingest.repo.recording(summary.recording);
+  const waiting = gw.spool.backlog().entries;
+  const tracks = indexed?.tracks.map((t) => `${t.track} ${t.status}`).join(', ') ?? 'none';
+  out.write(
+    `ingest: recording indexed with tracks ${tracks}; ${waiting ? `${waiting} entries still waiting to upload` : 'every entry acknowledged'}\n`,
+  );
+  const folder = join(data, `evidence-${summary.recording}`);
+  writeEvidenceFolder(
+    gw.spool,
+    folder,
+    gw.id,
+    gw.keyPair,
+    summary.tracks.map((t) => ({ recording: summary.recording, track: t.track })),
+  );
+  await gw.close();
+  await ingest.close();
+  out.write(`evidence folder written to ${folder}\n\n`);
+  process.exitCode = await runVerify(folder, { progress: false });
+  out.write(
+    `\nTry tampering: flip a byte under ${join(folder, 'objects')} and run: npx quanlu verify ${folder}\n`,
+  );
 }

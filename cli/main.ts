@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
 import { gatewayCommand } from './gateway.ts';
+import { ingestCommand } from './ingest.ts';
 import { verifyCommand } from './verify/command.ts';
 
 /** Builds the program (without running it), so tests can drive it. */
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   verifyCommand(program);
   demoCommand(program);
   gatewayCommand(program);
+  ingestCommand(program);
   return program;
 }
 

@@ -1,0 +1,81 @@
+/** @module `quanlu ingest`: runs the ingest, and lets an administrator enroll gateways. */
+
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { readConfigFile } from '../firmware-config/config-file.ts';
+import { IngestConfig, type IngestConfigInput } from '../ingest/config.ts';
+import { migrate } from '../ingest/db/migrations.ts';
+import { openDatabase } from '../ingest/db/open-database.ts';
+import { createRepository } from '../ingest/db/repository.ts';
+import { runIngest } from '../ingest/main.ts';
+import { CliError } from './errors.ts';
+
+async function withRepository<T>(
+  configFile: string | undefined,
+  job: (repo: ReturnType<typeof createRepository>) => Promise<T>,
+): Promise<T> {
+  const config = IngestConfig.parse(
+    (configFile ? await readConfigFile(configFile) : {}) as IngestConfigInput,
+  );
+  const db = await openDatabase(config.database ?? { kind: 'pglite', dataDir: join(config.dataDir, 'db') });
+  try {
+    await migrate(db);
+    return await job(createRepository(db));
+  } finally {
+    await db.close();
+  }
+}
+
+/** Adds `ingest` (and `ingest gateways ...`) to the program. */
+export function ingestCommand(program: Command): void {
+  const ingest = program
+    .command('ingest')
+    .description(
+      'run the ingest: broker, consumer, index and API (embedded defaults: aedes, PGlite, local objects)',
+    )
+    .option(
+      '-c, --config <file>',
+      'ingest configuration (YAML or JSON); without it the embedded defaults under ./data/ingest',
+    )
+    .action(async (opts: { config?: string }) => {
+      await runIngest(opts.config);
+      await new Promise(() => {
+        // runs until a signal ends the process
+      });
+    });
+  const gateways = ingest.command('gateways').description('enrolled gateways: list, approve, revoke');
+  gateways
+    .command('list')
+    .description('list gateways with their key fingerprints and status')
+    .option('-c, --config <file>', 'ingest configuration')
+    .action(async (opts: { config?: string }) => {
+      const rows = await withRepository(opts.config, (repo) => repo.listGateways());
+      if (rows.length === 0) process.stdout.write('no gateway has asked to enroll yet\n');
+      for (const r of rows)
+        process.stdout.write(
+          `${r.status.padEnd(8)} ${r.id.padEnd(24)} ${r.fingerprint}  asked ${r.requestedAt}${r.decidedBy ? ` · ${r.status} by ${r.decidedBy}` : ''}\n`,
+        );
+    });
+  for (const [name, decision] of [
+    ['approve', 'approved'],
+    ['revoke', 'revoked'],
+  ] as const) {
+    gateways
+      .command(name)
+      .description(
+        `${name} the gateway holding this key (compare the fingerprint with the one the gateway printed)`,
+      )
+      .argument('<fingerprint>', 'the 64-hex key fingerprint')
+      .option('-c, --config <file>', 'ingest configuration')
+      .option('--by <name>', 'who decides (written to the gateway record)', process.env.USER ?? 'admin')
+      .action(async (fingerprint: string, opts: { config?: string; by: string }) => {
+        const fp = fingerprint.replace(/\s+/g, '').toLowerCase();
+        if (!/^[0-9a-f]{64}$/.test(fp)) throw new CliError('CLI_USAGE', 'a fingerprint is 64 hex characters');
+        const row = await withRepository(opts.config, (repo) => repo.decideGateway(fp, decision, opts.by));
+        if (!row) throw new CliError('CLI_USAGE', `no gateway has asked to enroll with key ${fp}`);
+        process.stdout.write(
+          `${row.id} ${row.status}; a running ingest applies it at the gateway's next connection\n`,
+        );
+      });
+  }
+}
