@@ -1,6 +1,6 @@
 /** @module Hashes a finished segment in one streaming pass, inspecting its MPEG-TS streams on the way [DESIGN invariant 2]. */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { TsInspector, type TsSummary } from '../capture/ts-inspect.ts';
 
 /** The one-pass facts about a segment file. */
@@ -10,16 +10,39 @@ export interface SegmentFacts {
   ts: TsSummary;
 }
 
+const READ_BYTES = 1024 * 1024;
+/** Enough for every camera of a room hashing at once; more are allocated, and dropped, when needed. */
+const SPARE_LIMIT = 8;
+
+/**
+ * Read buffers kept between calls. A fresh 1 MiB buffer per read (as a read stream makes) is fresh memory
+ * the kernel faults in page by page: reusing one nearly halves the cost of hashing a segment.
+ */
+const spare: Buffer[] = [];
+
 /** Reads the file once: SHA-256, size and the streams it holds. */
 export async function hashSegment(path: string): Promise<SegmentFacts> {
   const hash = createHash('sha256');
   const inspector = new TsInspector();
+  const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BYTES);
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    const buf = chunk as Buffer;
-    hash.update(buf);
-    inspector.push(buf);
-    size += buf.length;
+  try {
+    const file = await open(path, 'r');
+    try {
+      for (;;) {
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        // Both consume the bytes before the next read overwrites them: neither keeps a reference.
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        inspector.push(chunk);
+        size += bytesRead;
+      }
+    } finally {
+      await file.close();
+    }
+  } finally {
+    if (spare.length < SPARE_LIMIT) spare.push(buffer);
   }
   return { sha256: hash.digest('hex'), size, ts: inspector.summary() };
 }
