@@ -30,45 +30,69 @@ export interface TsSummary {
 
 /** Incremental MPEG-TS inspector: push chunks as they are read, then `summary()`. */
 export class TsInspector {
-  #carry: Buffer = Buffer.alloc(0);
+  /** The start of a packet cut by a chunk boundary: always begins with a sync byte, shorter than a packet. */
+  readonly #carry = Buffer.allocUnsafe(PACKET);
+  #carryLength = 0;
   #pmtPids = new Set<number>();
   #streams = new Map<number, { kind: 'video' | 'audio' | 'other'; codec: string; packets: number }>();
   #packets = 0;
   #badBytes = 0;
 
-  /** Adds the next bytes of the file. */
+  /**
+   * Adds the next bytes of the file. Packets are read in place, by offset: the chunk is not copied and
+   * not kept, so the caller may reuse its buffer once this returns. Only a packet cut by the chunk's end
+   * is copied, into a carry of less than one packet.
+   */
   push(chunk: Buffer): void {
-    let buf = this.#carry.length ? Buffer.concat([this.#carry, chunk]) : chunk;
     let i = 0;
-    while (i + PACKET <= buf.length) {
-      if (buf[i] !== SYNC) {
+    if (this.#carryLength > 0) {
+      const need = PACKET - this.#carryLength;
+      if (chunk.length < need) {
+        chunk.copy(this.#carry, this.#carryLength);
+        this.#carryLength += chunk.length;
+        return;
+      }
+      chunk.copy(this.#carry, this.#carryLength, 0, need);
+      this.#carryLength = 0;
+      this.#packet(this.#carry, 0);
+      i = need;
+    }
+    const end = chunk.length;
+    while (i + PACKET <= end) {
+      if (chunk[i] !== SYNC) {
         this.#badBytes++;
         i++;
         continue;
       }
-      this.#packet(buf.subarray(i, i + PACKET));
+      this.#packet(chunk, i);
       i += PACKET;
     }
-    buf = buf.subarray(i);
-    this.#carry = Buffer.from(buf);
+    // A byte that is not a sync byte never starts a packet, whatever follows: count it now, carry the rest.
+    while (i < end && chunk[i] !== SYNC) {
+      this.#badBytes++;
+      i++;
+    }
+    chunk.copy(this.#carry, 0, i, end);
+    this.#carryLength = end - i;
   }
 
   /** The streams seen and their packet counts. */
   summary(): TsSummary {
     return {
       packets: this.#packets,
-      badBytes: this.#badBytes + this.#carry.length,
+      badBytes: this.#badBytes + this.#carryLength,
       streams: [...this.#streams.entries()].map(([pid, s]) => ({ pid, ...s })),
     };
   }
 
-  #packet(p: Buffer): void {
+  /** The packet of `b` at `at`; every read stays below `at + PACKET`, since `b` may hold more packets. */
+  #packet(b: Buffer, at: number): void {
     this.#packets++;
-    const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
-    const unitStart = (p[1]! & 0x40) !== 0;
-    const adaptation = (p[3]! >> 4) & 0x3;
+    const pid = ((b[at + 1]! & 0x1f) << 8) | b[at + 2]!;
+    const unitStart = (b[at + 1]! & 0x40) !== 0;
+    const adaptation = (b[at + 3]! >> 4) & 0x3;
     let offset = 4;
-    if (adaptation === 2 || adaptation === 3) offset += 1 + p[4]!;
+    if (adaptation === 2 || adaptation === 3) offset += 1 + b[at + 4]!;
     if (adaptation === 2 || offset >= PACKET) return;
     const stream = this.#streams.get(pid);
     if (stream) {
@@ -76,30 +100,37 @@ export class TsInspector {
       return;
     }
     if (!unitStart) return;
-    if (pid === 0) this.#pat(p.subarray(offset + 1 + p[offset]!));
-    else if (this.#pmtPids.has(pid)) this.#pmt(p.subarray(offset + 1 + p[offset]!));
+    const isPat = pid === 0;
+    if (!isPat && !this.#pmtPids.has(pid)) return;
+    // The pointer field says where the section starts; a section may not run past its packet here.
+    const section = at + offset + 1 + b[at + offset]!;
+    const length = Math.max(0, at + PACKET - section);
+    if (isPat) this.#pat(b, section, length);
+    else this.#pmt(b, section, length);
   }
 
-  #pat(section: Buffer): void {
-    if (section[0] !== 0x00 || section.length < 8) return;
-    const length = ((section[1]! & 0x0f) << 8) | section[2]!;
-    const end = Math.min(3 + length - 4, section.length);
+  /** A program association section of `length` bytes at `s`: the PIDs of the program maps. */
+  #pat(b: Buffer, s: number, length: number): void {
+    if (length < 8 || b[s] !== 0x00) return;
+    const sectionLength = ((b[s + 1]! & 0x0f) << 8) | b[s + 2]!;
+    const end = Math.min(3 + sectionLength - 4, length);
     for (let i = 8; i + 4 <= end; i += 4) {
-      const program = (section[i]! << 8) | section[i + 1]!;
-      const pid = ((section[i + 2]! & 0x1f) << 8) | section[i + 3]!;
+      const program = (b[s + i]! << 8) | b[s + i + 1]!;
+      const pid = ((b[s + i + 2]! & 0x1f) << 8) | b[s + i + 3]!;
       if (program !== 0) this.#pmtPids.add(pid);
     }
   }
 
-  #pmt(section: Buffer): void {
-    if (section[0] !== 0x02 || section.length < 12) return;
-    const length = ((section[1]! & 0x0f) << 8) | section[2]!;
-    const end = Math.min(3 + length - 4, section.length);
-    const infoLength = ((section[10]! & 0x0f) << 8) | section[11]!;
+  /** A program map section of `length` bytes at `s`: each elementary stream's PID and type. */
+  #pmt(b: Buffer, s: number, length: number): void {
+    if (length < 12 || b[s] !== 0x02) return;
+    const sectionLength = ((b[s + 1]! & 0x0f) << 8) | b[s + 2]!;
+    const end = Math.min(3 + sectionLength - 4, length);
+    const infoLength = ((b[s + 10]! & 0x0f) << 8) | b[s + 11]!;
     for (let i = 12 + infoLength; i + 5 <= end; ) {
-      const type = section[i]!;
-      const pid = ((section[i + 1]! & 0x1f) << 8) | section[i + 2]!;
-      const esInfo = ((section[i + 3]! & 0x0f) << 8) | section[i + 4]!;
+      const type = b[s + i]!;
+      const pid = ((b[s + i + 1]! & 0x1f) << 8) | b[s + i + 2]!;
+      const esInfo = ((b[s + i + 3]! & 0x0f) << 8) | b[s + i + 4]!;
       if (!this.#streams.has(pid)) {
         const known = STREAM_TYPES[type];
         this.#streams.set(pid, {

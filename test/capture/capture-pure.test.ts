@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { audioPlanFor, drawtextEscape, probeArgs, segmenterArgs } from '../../gateway/capture/ffmpeg-args.ts';
 import { classifyProbeError } from '../../gateway/capture/probe.ts';
 import { LineSplitter, ProgressParser, parseSegmentLine } from '../../gateway/capture/segment-list.ts';
-import { TsInspector } from '../../gateway/capture/ts-inspect.ts';
+import { TsInspector, type TsSummary } from '../../gateway/capture/ts-inspect.ts';
 
 const base = {
   segmentSeconds: 4,
@@ -152,7 +152,8 @@ t.test('progress blocks parse as they complete', async (t) => {
   t.equal(block?.progress, 'continue');
 });
 
-t.test('the TS inspector finds H.264 and AAC and counts their packets in any chunking', async (t) => {
+/** One second of H.264 + AAC in MPEG-TS, made by ffmpeg in a temp folder removed after `t`. */
+function sampleTs(t: Test): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'quanlu-ts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'x.ts');
@@ -178,7 +179,22 @@ t.test('the TS inspector finds H.264 and AAC and counts their packets in any chu
     file,
   ]);
   t.equal(r.status, 0, String(r.stderr));
-  const bytes = readFileSync(file);
+  return readFileSync(file);
+}
+
+/** The summary of `bytes` pushed in the chunks that `cuts` (ascending offsets) delimit. */
+function inspectCut(bytes: Buffer, cuts: number[]): TsSummary {
+  const inspector = new TsInspector();
+  let from = 0;
+  for (const to of [...cuts, bytes.length]) {
+    inspector.push(bytes.subarray(from, to));
+    from = to;
+  }
+  return inspector.summary();
+}
+
+t.test('the TS inspector finds H.264 and AAC and counts their packets in any chunking', async (t) => {
+  const bytes = sampleTs(t);
   const whole = new TsInspector();
   whole.push(bytes);
   const odd = new TsInspector();
@@ -196,4 +212,40 @@ t.test('the TS inspector finds H.264 and AAC and counts their packets in any chu
   garbage.push(Buffer.from('this is not a transport stream at all, just text'));
   t.equal(garbage.summary().packets, 0);
   t.ok(garbage.summary().badBytes > 0);
+});
+
+t.test('a chunk boundary inside the PAT or the PMT changes nothing', async (t) => {
+  const bytes = sampleTs(t);
+  const s = inspectCut(bytes, []);
+  const pidAt = (n: number) => ((bytes[n * 188 + 1]! & 0x1f) << 8) | bytes[n * 188 + 2]!;
+  let pat = 0;
+  while (pidAt(pat) !== 0) pat++;
+  const pmt = pat + 1; // ffmpeg writes the program map right after the association table
+  t.ok(pmt < 8, 'the tables are at the start of the file');
+  const inPat = pat * 188;
+  const inPmt = pmt * 188;
+  for (let cut = inPat + 1; cut < inPmt + 188; cut++) {
+    if (!t.same(inspectCut(bytes, [cut]), s, `cut at ${cut}`)) break;
+  }
+  t.same(inspectCut(bytes, [inPat + 7, inPmt + 13]), s, 'one cut in each table');
+  const bytewise = Array.from({ length: inPmt + 200 }, (_, i) => i + 1);
+  t.same(inspectCut(bytes, bytewise), s, 'one byte at a time through both tables');
+});
+
+t.test('the TS inspector keeps no reference to a pushed chunk, so a read buffer can be reused', async (t) => {
+  const bytes = sampleTs(t);
+  // Junk between two packets: the inspector skips it and finds the next packet.
+  const at = 26 * 188;
+  const junk = Buffer.concat([bytes.subarray(0, at), Buffer.from([1, 2, 3, 4]), bytes.subarray(at)]);
+  const expected = inspectCut(junk, []);
+  t.equal(expected.badBytes, 4);
+  t.equal(expected.packets, bytes.length / 188);
+  const reused = Buffer.alloc(4096);
+  const inspector = new TsInspector();
+  for (let i = 0; i < junk.length; i += 1000) {
+    const n = junk.copy(reused, 0, i, i + 1000);
+    inspector.push(reused.subarray(0, n));
+    reused.fill(0x47);
+  }
+  t.same(inspector.summary(), expected);
 });
