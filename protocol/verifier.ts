@@ -298,7 +298,7 @@ function verifyChain(
       );
       continue;
     }
-    if (seen && seen.problem && !n.problem) {
+    if (seen?.problem && !n.problem) {
       // An entry that failed its own checks (already reported) never displaces one that passed them.
       unique[unique.indexOf(seen)] = n;
       bySeq.set(n.entry.seq, n);

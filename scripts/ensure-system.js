@@ -15,12 +15,21 @@ const NEEDS = {
     { file: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', pkg: 'fonts-wqy-microhei' },
     { file: '/usr/bin/ffprobe', pkg: 'ffmpeg' },
     { file: '/usr/bin/chromium', pkg: 'chromium' },
-    { file: '/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib', pkg: 'gir1.2-gst-rtsp-server-1.0' },
+    {
+      file: '/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib',
+      pkg: 'gir1.2-gst-rtsp-server-1.0',
+    },
     { file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstrtsp.so', pkg: 'gstreamer1.0-plugins-good' },
     { file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstx264.so', pkg: 'gstreamer1.0-plugins-ugly' },
     { file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so', pkg: 'gstreamer1.0-libav' },
-    { file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so', pkg: 'gstreamer1.0-plugins-bad' },
-    { file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideotestsrc.so', pkg: 'gstreamer1.0-plugins-base' },
+    {
+      file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so',
+      pkg: 'gstreamer1.0-plugins-bad',
+    },
+    {
+      file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideotestsrc.so',
+      pkg: 'gstreamer1.0-plugins-base',
+    },
     { file: '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstrtspclientsink.so', pkg: 'gstreamer1.0-rtsp' },
     { file: '/usr/lib/python3/dist-packages/gi/__init__.py', pkg: 'python3-gi' },
   ],
@@ -37,7 +46,9 @@ if (missing.length === 0) process.exit(0);
 
 const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
 if (process.getuid?.() !== 0) {
-  console.error(`quanlu needs these Debian packages for "${job}": ${missing.join(', ')}\nInstall them with:\n  sudo sh -c '${command}'`);
+  console.error(
+    `quanlu needs these Debian packages for "${job}": ${missing.join(', ')}\nInstall them with:\n  sudo sh -c '${command}'`,
+  );
   process.exit(1);
 }
 console.error(`installing Debian packages for "${job}": ${missing.join(', ')}`);

@@ -13,4 +13,6 @@ if (!last) {
 }
 const count = (key) => Number(new RegExp(`\\b${key}: (\\d+)`).exec(last)?.[1] ?? 0);
 const skipped = count('skip') + count('todo');
-console.log(`tests: ${count('pass')} passed, ${count('fail')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(
+  `tests: ${count('pass')} passed, ${count('fail')} failed${skipped ? `, ${skipped} skipped` : ''}`,
+);

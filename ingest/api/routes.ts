@@ -72,13 +72,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    return reply
-      .status(status)
-      .send({
-        error: {
-          code: status >= 500 ? 'INGEST_INTERNAL' : 'INGEST_BAD_REQUEST',
-          message: status >= 500 ? 'internal error' : (err as Error).message,
-        },
-      });
+    return reply.status(status).send({
+      error: {
+        code: status >= 500 ? 'INGEST_INTERNAL' : 'INGEST_BAD_REQUEST',
+        message: status >= 500 ? 'internal error' : (err as Error).message,
+      },
+    });
   });
 }

@@ -190,7 +190,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Parse, gateway, signature. Rejected messages are acknowledged with a code and go no further. */
   async #verify(m: Inbound): Promise<Candidate | null> {
     const topic = parseTopic(m.topic);
-    if (!topic || topic.channel !== 'entry') {
+    if (topic?.channel !== 'entry') {
       m.done();
       return null;
     }
