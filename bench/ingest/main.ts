@@ -9,22 +9,23 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import pino from 'pino';
 import { startIngest } from '../../ingest/app.ts';
 import { migrate } from '../../ingest/db/migrations.ts';
 import { type Database, type DatabaseConfigInput, openDatabase } from '../../ingest/db/open-database.ts';
-import { createRepository, type IndexedEntry } from '../../ingest/db/repository.ts';
+import { createRepository, type IndexedEntry, type Repository } from '../../ingest/db/repository.ts';
 import { canonicalText } from '../../protocol/canonical.ts';
 import { TrackChain } from '../../protocol/chain.ts';
-import type { Entry, SignedEntry } from '../../protocol/entry.ts';
+import { checkEnvelope, type Entry, type SignedEntry } from '../../protocol/entry.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { generateKeyPair, type KeyPair } from '../../protocol/keys.ts';
 import { makeMqttPassword } from '../../protocol/mqtt-auth.ts';
 import { objectKey } from '../../protocol/object-key.ts';
 import { isoTime, systemClock } from '../../protocol/time.ts';
 import { gatewayTopic } from '../../protocol/topics.ts';
+import type { ObjectStore } from '../../store/object-store.ts';
 import { postgresUrl } from '../../test/helpers/databases.ts';
 import { type Mosquitto, startMosquitto } from '../../test/helpers/mosquitto.ts';
 
@@ -69,6 +70,12 @@ function positive(name: string, text: string | undefined, allowZero = false): nu
     process.exit(2);
   }
   return n;
+}
+
+/** What the publisher worker (publisher.mjs) is given. */
+interface PublisherData {
+  url: string;
+  gateways: { id: string; topic: string; password: string | null; payloads: string[] }[];
 }
 
 /** One simulated gateway: its key and its entries in the order it publishes them (tracks interleaved). */
@@ -283,7 +290,68 @@ async function procStat(): Promise<{ busy: number; total: number } | null> {
   }
 }
 
+/**
+ * Wraps the repository and store methods the consumer calls (the consumer holds these same objects), to say
+ * where the ingest's wall time goes. Bench-side only: the product code is unchanged.
+ */
+function instrument(repo: Repository, store: ObjectStore) {
+  const spent: Record<string, { calls: number; ms: number; items: number }> = {};
+  const restore: (() => void)[] = [];
+  let on = true;
+  const wrap = <T extends object>(
+    obj: T,
+    name: keyof T & string,
+    label: string,
+    count: (a: unknown[]) => number,
+  ) => {
+    const original = obj[name] as unknown as (...a: unknown[]) => Promise<unknown>;
+    const s = { calls: 0, ms: 0, items: 0 };
+    spent[label] = s;
+    (obj as Record<string, unknown>)[name] = async (...a: unknown[]) => {
+      const t = performance.now();
+      try {
+        return await original.apply(obj, a);
+      } finally {
+        if (on) {
+          s.calls++;
+          s.ms += performance.now() - t;
+          s.items += count(a);
+        }
+      }
+    };
+    restore.push(() => {
+      (obj as Record<string, unknown>)[name] = original;
+    });
+  };
+  wrap(repo, 'indexBatch', 'index_batch', (a) => (a[0] as unknown[]).length);
+  wrap(repo, 'trackHeads', 'track_heads', (a) => (a[0] as unknown[]).length);
+  wrap(store, 'head', 'store_head', () => 1);
+  return {
+    stop() {
+      on = false;
+      for (const r of restore) r();
+    },
+    report() {
+      const ib = spent.index_batch!;
+      return {
+        index_batch_s: round(ib.ms / 1000),
+        index_batch_calls: ib.calls,
+        index_batch_mean_rows: ib.calls ? round(ib.items / ib.calls, 1) : null,
+        track_heads_s: round(spent.track_heads!.ms / 1000),
+        // Up to objectConcurrency (8) heads overlap, so this is summed latency, not wall time.
+        store_head_sum_s: round(spent.store_head!.ms / 1000),
+      };
+    },
+  };
+}
+
 interface IngestRun {
+  publish_s: number | null;
+  index_batch_s: number;
+  index_batch_calls: number;
+  index_batch_mean_rows: number | null;
+  track_heads_s: number;
+  store_head_sum_s: number;
   seconds: number;
   indexed: number;
   rejected: number;
@@ -303,7 +371,8 @@ async function ingestRun(
 ): Promise<IngestRun> {
   const fresh = await freshDatabase(backend, work, 'ingest');
   let mosquitto: Mosquitto | null = null;
-  const clients: MqttClient[] = [];
+  let worker: Worker | null = null;
+  let publishMs: number | null = null;
   const dataDir = await mkdtemp(join(work, `ingest-${backend}-`));
   try {
     if (args.broker === 'mosquitto') {
@@ -333,20 +402,30 @@ async function ingestRun(
         });
         await ingest.decide(row.fingerprint, 'approved', 'bench');
       }
-      for (const g of gws) {
-        // The embedded broker admits a gateway by a token its key signed; the bench's Mosquitto is anonymous.
-        const auth = mosquitto
-          ? {}
-          : { username: g.id, password: makeMqttPassword(g.id, g.keyPair, systemClock) };
-        clients.push(
-          await mqtt.connectAsync(ingest.mqttUrl, {
-            clientId: g.id,
-            clean: true,
-            protocolVersion: 4,
-            ...auth,
-          }),
-        );
-      }
+      // The gateways publish from a worker thread: their own event loop, not the ingest's.
+      const workerInput: PublisherData = {
+        url: ingest.mqttUrl,
+        gateways: gws.map((g) => ({
+          id: g.id,
+          topic: gatewayTopic(g.id, 'entry'),
+          // The embedded broker admits a gateway by a token its key signed; the bench's Mosquitto is anonymous.
+          password: mosquitto ? null : makeMqttPassword(g.id, g.keyPair, systemClock),
+          payloads: g.entries.map((e) => JSON.stringify(e)),
+        })),
+      };
+      worker = new Worker(new URL('./publisher.mjs', import.meta.url), {
+        workerData: workerInput,
+      });
+      const w = worker;
+      const workerError = new Promise<never>((_, reject) => w.once('error', reject));
+      const connected = new Promise<void>((resolve) =>
+        w.on('message', (m: { type: string; ms?: number }) => {
+          if (m.type === 'connected') resolve();
+          if (m.type === 'published') publishMs = m.ms ?? null;
+        }),
+      );
+      await Promise.race([connected, workerError]);
+      const timing = instrument(ingest.repo, ingest.store);
       const total = gws.reduce((n, g) => n + g.entries.length, 0);
       let indexed = 0;
       let rejected = 0;
@@ -383,21 +462,13 @@ async function ingestRun(
       const t = performance.now();
       lastAt = t;
       // Every gateway publishes its whole backlog at once, as after reconnecting; QoS 1, in order.
-      const published = Promise.all(
-        gws.map((g, i) =>
-          Promise.all(
-            g.entries.map((e) =>
-              clients[i]!.publishAsync(gatewayTopic(g.id, 'entry'), JSON.stringify(e), { qos: 1 }),
-            ),
-          ),
-        ),
-      );
-      await Promise.race([all, stalled]);
+      w.postMessage('go');
+      await Promise.race([all, stalled, workerError]);
       const seconds = (performance.now() - t) / 1000;
       const cpu = cpuSeconds() - cpu0;
       const stat1 = await procStat();
       clearInterval(progress);
-      await published;
+      timing.stop();
       if (firstReject) log(`${backend}: ${rejected} rejected, first: ${firstReject}`);
       const busy =
         stat0 && stat1 && stat1.total > stat0.total
@@ -411,9 +482,11 @@ async function ingestRun(
         cpu_s: round(cpu, 2),
         machine_busy: busy === null ? null : round(busy, 2),
         broker: mosquitto ? 'mosquitto' : 'aedes',
+        publish_s: publishMs === null ? null : round(publishMs / 1000),
+        ...timing.report(),
       };
     } finally {
-      for (const c of clients) await c.endAsync().catch(() => undefined);
+      await worker?.terminate();
       await ingest.close();
     }
   } finally {
@@ -455,6 +528,20 @@ async function main(): Promise<void> {
       `built ${order.length} signed entries (${gateways} gateways × ${tracks} tracks) and their ${objectBytes}-byte objects in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
 
+    // Diagnostic: what the consumer's per-entry checks cost alone, on one core (JSON.parse + checkEnvelope).
+    const keys = new Map(gws.map((g) => [g.id, { ...g.keyPair.publicKey, owner: g.id }]));
+    const payloads = order.map((e) => JSON.stringify(e));
+    t = performance.now();
+    for (let i = 0; i < payloads.length; i++) {
+      const raw = JSON.parse(payloads[i]!) as SignedEntry;
+      const gw = (raw.entry as { gateway: string }).gateway;
+      const key = keys.get(gw)!;
+      if (!checkEnvelope(raw, new Map([[key.fingerprint, key]])).ok)
+        throw new Error('an entry did not verify');
+    }
+    const verifyPerS = payloads.length / ((performance.now() - t) / 1000);
+    log(`JSON.parse + checkEnvelope alone: ${verifyPerS.toFixed(0)} entries/s on one core`);
+
     const results: Record<string, unknown>[] = [];
     for (const backend of backends) {
       // Baselines first, each on its own fresh database.
@@ -493,6 +580,7 @@ async function main(): Promise<void> {
         ratio: round(perS / raw),
         bare_insert_per_s: round(bare, 1),
         ratio_bare: round(perS / bare),
+        verify_only_per_s: round(verifyPerS, 1),
         target: '>=5000/s on postgres, >=0.5x raw',
         met: backend === 'postgres' ? perS >= 5000 && perS / raw >= 0.5 : perS / raw >= 0.5,
         lost: order.length - run.indexed - run.rejected,
@@ -502,6 +590,12 @@ async function main(): Promise<void> {
         tracks_per_gateway: tracks,
         batch,
         held_max: run.held_max,
+        publish_s: run.publish_s,
+        index_batch_s: run.index_batch_s,
+        index_batch_calls: run.index_batch_calls,
+        index_batch_mean_rows: run.index_batch_mean_rows,
+        track_heads_s: run.track_heads_s,
+        store_head_sum_s: run.store_head_sum_s,
         ingest_process_cpu_s: run.cpu_s,
         machine_busy: run.machine_busy,
         cores: cpus().length,
