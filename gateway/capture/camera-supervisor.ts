@@ -14,9 +14,14 @@ import { type CompletedSegment, type RunExit, SegmenterRun } from './segmenter.t
 /** A hole smaller than this at a run's start is absorbed into the first segment rather than written as a gap. */
 export const ABSORB_MS = 100;
 
-/** How to reach a camera; called before every run, since an ONVIF camera's stream URI may change. */
+/** How to reach a camera. */
 export interface StreamSource {
-  prepare(): Promise<{ input: CaptureInput; audio: AudioPlan }>;
+  /**
+   * What the next run records; called before every run, since an ONVIF camera's stream URI may change.
+   * `recheck` (the default) is set on a recording's first run and after a run that recorded nothing or
+   * incomplete segments: the source must look at the camera again rather than reuse what it learnt.
+   */
+  prepare(options?: { recheck: boolean }): Promise<{ input: CaptureInput; audio: AudioPlan }>;
   /** Who the device is and how far its clock is off ours, sealed into the track's open entry; when it can tell. */
   identify?(): Promise<{ device: string | null; clockOffsetMs?: number }>;
 }
@@ -159,12 +164,13 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     const { initialMs, maxMs } = this.#o.backoff!;
     let delay = initialMs;
     await mkdir(this.#o.stagingDir, { recursive: true });
+    let recheck = true;
     while (!this.#stopping) {
       const runNo = ++this.#runNo;
       let exit: RunExit | null = null;
       let produced = false;
       try {
-        const { input, audio } = await this.#o.source.prepare();
+        const { input, audio } = await this.#o.source.prepare({ recheck });
         if (this.#stopping) break;
         this.#setState({ state: 'starting', since: this.#o.clock.now() });
         produced = await this.#runOnce(runNo, input, audio, (e) => {
@@ -187,6 +193,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
         this.#log.warn({ code: x.code, signal: x.signal, stderr: x.stderrTail }, 'capture run ended');
       }
       if (produced) delay = initialMs;
+      recheck = !produced || this.#pending.reason === 'segment-invalid';
       this.#setState({ state: 'down', since: this.#o.clock.now(), ...this.#pending });
       try {
         await sleep(delay + Math.floor(Math.random() * (delay / 4)), undefined, {

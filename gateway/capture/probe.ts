@@ -38,18 +38,28 @@ export function classifyProbeError(stderr: string, where: string): GatewayError 
   return new GatewayError('GW_CAPTURE_FAILED', `${where} cannot be read: ${text}`);
 }
 
-/** Reads the source's streams; refuses a source with no video or with a codec we do not record. */
+/**
+ * The shortest time a probe is given, whatever the camera's configured timeout: ffprobe reads seconds of
+ * the stream before it answers, and on a loaded machine a tighter limit kills it and starts the camera late.
+ */
+export const PROBE_MIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads the source's streams; refuses a source with no video or with a codec we do not record. The probe is
+ * given `timeoutMs` or PROBE_MIN_TIMEOUT_MS, whichever is longer.
+ */
 export function probeSource(
   url: string,
   where: string,
   timeoutMs: number,
   ffprobe = 'ffprobe',
 ): Promise<SourceStreams> {
+  const limitMs = Math.max(timeoutMs, PROBE_MIN_TIMEOUT_MS);
   return new Promise((resolve, reject) => {
     execFile(
       ffprobe,
-      probeArgs(url, timeoutMs),
-      { timeout: timeoutMs + 5000, maxBuffer: 4 * 1024 * 1024 },
+      probeArgs(url, limitMs),
+      { timeout: limitMs + 5000, maxBuffer: 4 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
           reject(
@@ -60,7 +70,7 @@ export function probeSource(
         if (err) {
           reject(
             err.killed
-              ? new GatewayError('GW_CAMERA_UNREACHABLE', `${where} did not answer within ${timeoutMs} ms`)
+              ? new GatewayError('GW_CAMERA_UNREACHABLE', `${where} did not answer within ${limitMs} ms`)
               : classifyProbeError(stderr, where),
           );
           return;
@@ -102,4 +112,26 @@ export function probeSource(
       },
     );
   });
+}
+
+/** Probes a source: `probeSource`'s signature, for a stand-in. */
+export type Probe = (url: string, where: string, timeoutMs: number) => Promise<SourceStreams>;
+
+/**
+ * One camera's probe, remembered: the same URL is probed again only when `recheck` is set (a recording's
+ * first run, after a run that failed) or for a new URL. ffprobe decodes seconds of the stream (20–30% of the
+ * CPU of the capture benchmark's bare ffmpeg), too much to run before every ffmpeg run. A failed probe is
+ * never remembered.
+ */
+export function rememberedProbe(
+  probe: Probe = probeSource,
+): (url: string, where: string, timeoutMs: number, recheck: boolean) => Promise<SourceStreams> {
+  let last: { url: string; streams: SourceStreams } | null = null;
+  return async (url, where, timeoutMs, recheck) => {
+    if (!recheck && last?.url === url) return last.streams;
+    last = null;
+    const streams = await probe(url, where, timeoutMs);
+    last = { url, streams };
+    return streams;
+  };
 }

@@ -6,7 +6,7 @@ import type { Clock } from '../../protocol/time.ts';
 import type { StreamSource } from './camera-supervisor.ts';
 import { audioPlanFor } from './ffmpeg-args.ts';
 import { connectOnvif } from './onvif-source.ts';
-import { probeSource } from './probe.ts';
+import { rememberedProbe } from './probe.ts';
 
 /** Fonts for the synthetic camera's burned-in clock, CJK-capable first. */
 const FONTS = [
@@ -39,11 +39,12 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** A stream source for a camera whose stream is reached at a fixed RTSP URL. */
+/** A stream source for a camera whose stream is reached at a fixed RTSP URL; probed once per recording. */
 export function rtspSource(url: string, name: string, audioWanted: boolean, timeoutMs: number): StreamSource {
+  const probe = rememberedProbe();
   return {
-    async prepare() {
-      const streams = await probeSource(url, `camera ${name} (${redactUrl(url)})`, timeoutMs);
+    async prepare({ recheck } = { recheck: true }) {
+      const streams = await probe(url, `camera ${name} (${redactUrl(url)})`, timeoutMs, recheck);
       return {
         input: { kind: 'rtsp', url, timeoutMs },
         audio: audioPlanFor(streams.audio?.codec ?? null, audioWanted),
@@ -78,7 +79,10 @@ export function syntheticSource(
   };
 }
 
-/** An ONVIF camera: each run asks the device for its current stream URI, then probes it like any RTSP stream. */
+/**
+ * An ONVIF camera: each run asks the device for its current stream URI, then probes it like any RTSP stream
+ * (once per recording while the URI stays the same).
+ */
 export function onvifStreamSource(
   camera: CameraConfig & { source: { kind: 'onvif' } },
   clock: Clock,
@@ -98,14 +102,16 @@ export function onvifStreamSource(
       clock,
       ...(log ? { log } : {}),
     });
+  const probe = rememberedProbe();
   return {
-    async prepare() {
+    async prepare({ recheck } = { recheck: true }) {
       const cam = await connect();
       const stream = await cam.streamUri();
-      const streams = await probeSource(
+      const streams = await probe(
         stream.uri,
         `camera ${camera.name} (${stream.redactedUri})`,
         s.timeoutMs,
+        recheck,
       );
       return {
         input: { kind: 'rtsp', url: stream.uri, timeoutMs: s.timeoutMs },

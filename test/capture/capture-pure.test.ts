@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { audioPlanFor, drawtextEscape, probeArgs, segmenterArgs } from '../../gateway/capture/ffmpeg-args.ts';
-import { classifyProbeError } from '../../gateway/capture/probe.ts';
+import { classifyProbeError, rememberedProbe, type SourceStreams } from '../../gateway/capture/probe.ts';
 import { LineSplitter, ProgressParser, parseSegmentLine } from '../../gateway/capture/segment-list.ts';
 import { TsInspector, type TsSummary } from '../../gateway/capture/ts-inspect.ts';
 
@@ -128,6 +128,32 @@ t.test('probe failures map to coded errors', async (t) => {
   t.equal(classifyProbeError('method DESCRIBE failed: 404 Not Found', 'cam').code, 'GW_CAPTURE_FAILED');
   t.match(classifyProbeError('', 'cam 1').message, /cam 1/);
 });
+
+t.test(
+  'a camera is probed again only when asked to recheck, for a new URL, or after a failed probe',
+  async (t) => {
+    const probed: string[] = [];
+    let fail = false;
+    const streams: SourceStreams = { video: { codec: 'h264', width: 1920, height: 1080 }, audio: null };
+    const probe = rememberedProbe(async (url) => {
+      probed.push(url);
+      if (fail) throw new Error('camera away');
+      return streams;
+    });
+    t.equal(await probe('rtsp://a', 'cam', 5000, true), streams);
+    t.equal(await probe('rtsp://a', 'cam', 5000, false), streams);
+    t.same(probed, ['rtsp://a'], 'the next run of the same URL reuses the probe');
+    await probe('rtsp://b', 'cam', 5000, false);
+    t.same(probed, ['rtsp://a', 'rtsp://b'], 'a new URL (ONVIF) is probed');
+    await probe('rtsp://b', 'cam', 5000, true);
+    t.equal(probed.length, 3, 'a recheck probes');
+    fail = true;
+    await t.rejects(probe('rtsp://b', 'cam', 5000, true));
+    fail = false;
+    await probe('rtsp://b', 'cam', 5000, false);
+    t.equal(probed.length, 5, 'a failed probe is not remembered');
+  },
+);
 
 t.test('segment list lines parse, including quoted names, and refuse garbage', async (t) => {
   t.same(parseSegmentLine('r1-000000.ts,0.000000,2.021333'), {
