@@ -21,6 +21,15 @@ export type ConsumerRepository = Pick<
   'gatewayById' | 'trackHeads' | 'indexBatch' | 'markTrackBroken'
 >;
 
+/** Rejections of entries whose signature verified: the gateway learns of these; of others it cannot. */
+const VERIFIED_REJECTIONS = new Set<IngestErrorCode>([
+  'INGEST_CHAIN_BROKEN',
+  'INGEST_CHAIN_FORK',
+  'INGEST_OBJECT_MISSING',
+  'INGEST_OBJECT_MISMATCH',
+  'INGEST_GATEWAY_MISMATCH',
+]);
+
 /** Settings of the consumer. */
 export interface ConsumerOptions {
   mqtt: MqttClient;
@@ -84,7 +93,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await this.#o.mqtt.subscribeAsync(filter, { qos: 1 });
   }
 
-  /** Takes one message; `done` sends its PUBACK, called only once the entry is indexed or rejected. */
+  /**
+   * Takes one message; `done` is called once it is indexed or rejected. The MQTT client PUBACKs on receipt:
+   * the broker's ack is not the evidence ack. An entry lost here (a crash, a database failure) comes back
+   * because its gateway holds it until an `indexed` ack names its hash, and publishes it again.
+   */
   handle(topic: string, payload: Buffer, done: () => void): void {
     this.#inbox.push({ topic, payload, done, receivedAt: this.#o.clock.now() });
     this.#pumping ??= this.#pump().finally(() => {
@@ -114,8 +127,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       try {
         await this.#process(batch);
       } catch (err) {
-        // The database or the store failed: nothing of this batch is acknowledged, so the broker and the
-        // gateway will send it again. Logged with its code; never swallowed silently.
+        // The database or the store failed: nothing of this batch is acknowledged, so its gateways send it
+        // again (they hold every entry until an `indexed` ack names it). Logged with its code.
         const e = err as Error & { code?: string };
         this.#o.log.error(
           { code: e.code ?? 'INGEST_DB', err: e.message, entries: batch.length },
@@ -403,9 +416,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     reason: string,
     done: () => void,
   ): void {
-    this.#o.log.warn({ code, gateway, hash, reason }, 'entry rejected');
+    this.#o.log.warn({ code, gateway, hash: hash?.slice(0, 64), reason }, 'entry rejected');
     this.emit('rejected', { hash, gateway, code, reason });
-    if (hash) this.#ack(gateway, hash, 'rejected', code, reason);
+    // Only a rejection about an entry verified as this gateway's is sent back: a message that fails its
+    // signature may carry the hash of a genuine entry, and a rejection would make the gateway give it up.
+    if (hash && VERIFIED_REJECTIONS.has(code)) this.#ack(gateway, hash, 'rejected', code, reason);
     done();
   }
 

@@ -1,8 +1,7 @@
 /**
- * @module The ingest acknowledges an entry to the broker (PUBACK) only once it is indexed or rejected, so an
- * entry received but not indexed (a database failure, a crash) comes back from the broker on reconnect, not
- * only when its gateway republishes it [consumer.ts: "`done` sends its PUBACK, called only once the entry
- * is indexed or rejected"].
+ * @module The broker's PUBACK is not the evidence acknowledgement: the ingest PUBACKs on receipt, and an entry
+ * it received but could not index (a database failure, a crash) comes back because its gateway holds it
+ * until an `indexed` ack names its hash, and publishes it again [DESIGN: decisions; gateway/uplink].
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -23,7 +22,7 @@ const quiet = pino({ level: 'silent' });
 const GATEWAY = 'gw-sim';
 
 t.test(
-  'entries of a batch the database refused are redelivered by the broker after a reconnect, without a republish',
+  'entries of a batch the database refused are indexed, exactly once, when the gateway publishes them again',
   async (t) => {
     const dir = tmp(t, 'quanlu-e2e-redelivery-');
     const broker = await startMosquitto();
@@ -73,7 +72,7 @@ t.test(
       return indexBatch(entries);
     };
 
-    // A gateway that publishes each entry once and never republishes.
+    // A gateway that, like the uplink, publishes again whatever has no `indexed` ack yet.
     const gw = await mqtt.connectAsync(broker.url, { clientId: GATEWAY, clean: false, protocolVersion: 4 });
     t.teardown(() => gw.endAsync(true));
     const indexed = new Set<string>();
@@ -94,20 +93,23 @@ t.test(
       `the refused batch left entries unindexed (${indexed.size} indexed)`,
     );
 
-    // The ingest's connection drops and comes back: the broker redelivers what it never acknowledged.
-    ingest.mqtt.stream.destroy();
-    await waitUntil(
+    // The gateway's republish: everything not acknowledged as indexed goes out again.
+    const all = waitUntil(
       acks,
       'ack',
       () => chain.signed.every((s) => indexed.has(s.hash)),
       30_000,
-      'every entry indexed from the broker redelivery',
-    ).then(
-      () => t.pass('every entry was redelivered by the broker and indexed'),
-      (err: Error) =>
-        t.fail(
-          `${err.message}: ${chain.signed.length - indexed.size} of ${chain.signed.length} entries were PUBACKed on receipt and lost until the gateway republishes them`,
-        ),
+      'every entry indexed',
     );
+    for (const s of chain.signed) {
+      if (!indexed.has(s.hash))
+        await gw.publishAsync(gatewayTopic(GATEWAY, 'entry'), JSON.stringify(s), { qos: 1 });
+    }
+    await all;
+    t.pass('every entry was indexed after the republish');
+    const { rows } = await (ingest.db.pool.query('SELECT count(*)::int AS n FROM entries') as Promise<{
+      rows: { n: number }[];
+    }>);
+    t.equal(rows[0]?.n, chain.signed.length, 'each entry indexed exactly once');
   },
 );
