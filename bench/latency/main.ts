@@ -63,6 +63,9 @@ function quantile(values: number[], q: number): number | null {
 interface Timing {
   kind: Entry['kind'];
   sealed: number;
+  /** The uplink's store.put of the segment's object: started (the uplink woke for it) and finished (fsync'd). */
+  putStart?: number;
+  putEnd?: number;
   sent?: number;
   received?: number;
   indexed?: number;
@@ -123,9 +126,25 @@ async function main(): Promise<void> {
         await once(uplink, 'status');
 
         const timings = new Map<string, Timing>();
+        const bySha = new Map<string, Timing>();
         gw.recorder.on('sealed', (s: SignedEntry) => {
-          timings.set(s.hash, { kind: (s.entry as Entry).kind, sealed: Date.now() });
+          const e = s.entry as Entry;
+          const t: Timing = { kind: e.kind, sealed: Date.now() };
+          timings.set(s.hash, t);
+          if (e.kind === 'segment') bySha.set(e.object.sha256, t);
         });
+        // The uplink uploads through this same store object: time its puts (bench-side wrapper only).
+        const store = ingest.store;
+        const put = store.put.bind(store);
+        store.put = async (sha256, source, size) => {
+          const t = bySha.get(sha256);
+          if (t && t.putStart === undefined) t.putStart = Date.now();
+          try {
+            return await put(sha256, source, size);
+          } finally {
+            if (t && t.putEnd === undefined) t.putEnd = Date.now();
+          }
+        };
         uplink.on('sent', (r) => {
           const t = timings.get(r.hash);
           if (t && t.sent === undefined) t.sent = Date.now();
@@ -162,6 +181,11 @@ async function main(): Promise<void> {
           t.sent === undefined || t.received === undefined ? undefined : t.received - t.sent,
         );
         const toIndexed = stage((t) => (t.received === undefined ? undefined : t.indexed! - t.received));
+        const toPut = stage((t) => (t.putStart === undefined ? undefined : t.putStart - t.sealed));
+        const putMs = stage((t) => (t.putEnd === undefined ? undefined : t.putEnd - t.putStart!));
+        const putToSent = stage((t) =>
+          t.putEnd === undefined || t.sent === undefined ? undefined : t.sent - t.putEnd,
+        );
         const q = (v: number[], p: number) => {
           const x = quantile(v, p);
           return x === null ? null : round(x);
@@ -183,6 +207,13 @@ async function main(): Promise<void> {
           min_ms: q(total, 0),
           seal_to_published_p50_ms: q(toSent, 0.5),
           seal_to_published_p99_ms: q(toSent, 0.99),
+          seal_to_upload_start_p50_ms: q(toPut, 0.5),
+          seal_to_upload_start_p99_ms: q(toPut, 0.99),
+          seal_to_upload_start_max_ms: q(toPut, 1),
+          upload_p50_ms: q(putMs, 0.5),
+          upload_p99_ms: q(putMs, 0.99),
+          uploaded_to_published_p50_ms: q(putToSent, 0.5),
+          uploaded_to_published_p99_ms: q(putToSent, 0.99),
           published_to_received_p50_ms: q(toReceived, 0.5),
           published_to_received_p99_ms: q(toReceived, 0.99),
           received_to_indexed_p50_ms: q(toIndexed, 0.5),
