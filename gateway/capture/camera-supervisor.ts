@@ -8,8 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GapReason } from '../../protocol/entry.ts';
 import type { Clock } from '../../protocol/time.ts';
-import type { AudioPlan, CaptureInput } from './ffmpeg-args.ts';
+import { type AudioPlan, type CaptureInput, PROGRESS_PERIOD_SECONDS } from './ffmpeg-args.ts';
 import { type CompletedSegment, type RunExit, SegmenterRun } from './segmenter.ts';
+
+/** How often a run's watchdog checks the stall, segment and validity rules. */
+const WATCHDOG_MS = 1000;
 
 /** A hole smaller than this at a run's start is absorbed into the first segment rather than written as a gap. */
 export const ABSORB_MS = 100;
@@ -59,7 +62,7 @@ export interface SupervisorOptions {
   track: string;
   source: StreamSource;
   segmentSeconds: number;
-  /** No output growth for this long means the source is lost. */
+  /** No output growth for this long (at least two ffmpeg progress periods) means the source is lost. */
   stallSeconds: number;
   /** Extra time allowed for connecting before the first segment of a run is due. */
   connectGraceMs: number;
@@ -263,9 +266,12 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     const firstDue = o.segmentSeconds * 2000 + o.connectGraceMs;
     // Twice the segment length, plus a second for timers on a busy machine.
     const nextDue = o.segmentSeconds * 2000 + 1000;
+    // Progress comes once a period: a stall limit shorter than two would kill a healthy run.
+    const stallMs = Math.max(o.stallSeconds, 2 * PROGRESS_PERIOD_SECONDS) * 1000;
+    // The rules count seconds, so the run's one watchdog looks once a second.
     const watchdog = setInterval(() => {
       const now = o.clock.now();
-      if (now - lastGrowth > o.stallSeconds * 1000 && (produced || now - startedAt > firstDue)) {
+      if (now - lastGrowth > stallMs && (produced || now - startedAt > firstDue)) {
         this.#pending = {
           reason: 'source-lost',
           detail: `no data from the camera for ${Math.round((now - lastGrowth) / 1000)} s`,
@@ -282,7 +288,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
         this.#pending = { reason: 'segment-invalid', detail: 'two segments in a row came out incomplete' };
         void run.kill();
       }
-    }, 250);
+    }, WATCHDOG_MS);
     try {
       const exit = await run.start();
       onExit(exit);

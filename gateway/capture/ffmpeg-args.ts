@@ -35,6 +35,12 @@ export interface SegmenterPlan {
   progressFd: number;
 }
 
+/**
+ * How often ffmpeg reports progress, in seconds. The stall rule counts whole seconds (5 by default), so a
+ * report a second is enough; every report wakes the gateway's event loop.
+ */
+export const PROGRESS_PERIOD_SECONDS = 1;
+
 /** Audio codecs MPEG-TS carries and browsers play through MSE; others are converted to AAC. */
 export const TS_AUDIO_CODECS = new Set(['aac', 'mp3']);
 
@@ -136,7 +142,7 @@ export function segmenterArgs(plan: SegmenterPlan): string[] {
     '-progress',
     `pipe:${plan.progressFd}`,
     '-stats_period',
-    '0.5',
+    String(PROGRESS_PERIOD_SECONDS),
     ...inputArgs(plan.input, plan.segmentSeconds),
     '-map',
     '0:v:0',

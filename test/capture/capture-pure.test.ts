@@ -38,6 +38,7 @@ t.test('an RTSP camera is recorded by stream copy over TCP, segments listed as C
   t.equal(after(args, '-segment_list_type'), 'csv');
   t.equal(after(args, '-segment_start_number'), '7');
   t.equal(after(args, '-progress'), 'pipe:3');
+  t.equal(after(args, '-stats_period'), '1', 'progress once a second: the stall rule counts seconds');
   t.equal(args.at(-1), '/spool/staging/cam-1/r1-%06d.ts');
   t.notOk(args.includes('libx264'), 'no encoder for a camera');
 });
