@@ -249,7 +249,12 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
       let startMs = Math.round(anchor + seg.start * 1000);
       const endMs = Math.round(anchor + seg.end * 1000);
       if (!produced) {
-        if (startMs - this.#cursor > ABSORB_MS) {
+        // The wait for a recording's first segment is absorbed when it is tiny. Any other outage (a restart
+        // of ffmpeg or of the gateway) is always written as a gap, however short the clock estimate makes it:
+        // footage was lost, and the record says so.
+        const startup = this.#pending.reason === 'source-starting';
+        if (startMs - this.#cursor > ABSORB_MS || !startup) {
+          startMs = Math.max(startMs, this.#cursor);
           this.emit('gap', { fromMs: this.#cursor, toMs: startMs, ...this.#pending });
         } else {
           startMs = this.#cursor;
