@@ -1,5 +1,5 @@
 /** @module The local-folder object store: each object a read-only file at root/objectKey(sha256). */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -8,6 +8,7 @@ import { IngestError } from '../ingest/errors.ts';
 import { objectKey, parseObjectKey } from '../protocol/object-key.ts';
 import { checkedSource } from './content-check.ts';
 import type { ByteRange, ObjectHead, ObjectSource, ObjectStore } from './object-store.ts';
+import { rehashObject } from './rehash.ts';
 import { checkRange, checkSize, clampRange } from './store-arguments.ts';
 
 /** Where puts write before an object is verified and linked into place: inside root, so on its file system. */
@@ -102,25 +103,8 @@ export function createFsStore(root: string): FsObjectStore {
     }
   }
 
-  async function rehash(sha256: string): Promise<{ sha256: string; size: number } | null> {
-    let stream: Readable;
-    try {
-      stream = await get(sha256);
-    } catch (err) {
-      if (err instanceof IngestError && err.code === 'STORE_NOT_FOUND') return null;
-      throw err;
-    }
-    const hash = createHash('sha256');
-    let size = 0;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        size += chunk.length;
-      }
-    } catch (err) {
-      throw ioError(`cannot read ${sha256} back from ${root}`, err);
-    }
-    return { sha256: hash.digest('hex'), size };
+  function rehash(sha256: string): Promise<{ sha256: string; size: number } | null> {
+    return rehashObject(sha256, get, (err) => ioError(`cannot read ${sha256} back from ${root}`, err));
   }
 
   async function* list(after?: string): AsyncIterable<{ sha256: string; size: number }> {

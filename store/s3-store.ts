@@ -1,13 +1,11 @@
-/** @module The S3 object store (MinIO or any S3), through minio's client: objects at objectKey(sha256) in one bucket. */
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import type { z } from 'zod';
-import { IngestError } from '../ingest/errors.ts';
 import { objectKey, parseObjectKey } from '../protocol/object-key.ts';
 import { checkedSource } from './content-check.ts';
 import type { ByteRange, ObjectHead, ObjectSource, ObjectStore } from './object-store.ts';
+import { rehashObject } from './rehash.ts';
 import { s3Code, s3Error } from './s3-errors.ts';
 import { readObject } from './s3-read.ts';
 import { putMultipart, putSingle, type S3Target } from './s3-upload.ts';
@@ -115,25 +113,10 @@ export function createS3Store(options: S3StoreOptions): S3ObjectStore {
     return readObject(target, key, sha256, range);
   }
 
-  async function rehash(sha256: string): Promise<{ sha256: string; size: number } | null> {
-    let stream: Readable;
-    try {
-      stream = await get(sha256);
-    } catch (err) {
-      if (err instanceof IngestError && err.code === 'STORE_NOT_FOUND') return null;
-      throw err;
-    }
-    const hash = createHash('sha256');
-    let size = 0;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        size += chunk.length;
-      }
-    } catch (err) {
-      throw s3Error(`cannot read ${sha256} back from bucket ${bucket}`, err);
-    }
-    return { sha256: hash.digest('hex'), size };
+  function rehash(sha256: string): Promise<{ sha256: string; size: number } | null> {
+    return rehashObject(sha256, get, (err) =>
+      s3Error(`cannot read ${sha256} back from bucket ${bucket}`, err),
+    );
   }
 
   async function* list(after?: string): AsyncIterable<{ sha256: string; size: number }> {
