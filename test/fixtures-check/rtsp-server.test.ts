@@ -11,9 +11,20 @@ interface Run {
   stderr: string;
 }
 
+/**
+ * A pull whose server stalls while RTCP keeps the socket busy never trips ffmpeg's I/O timeout, so every
+ * child gets a hard deadline: a stall fails its assertion with this reason instead of hanging the file.
+ */
+const RUN_DEADLINE_MS = 90_000;
+
 function run(cmd: string, args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const deadline = setTimeout(() => {
+      stderr += `killed: still running after ${RUN_DEADLINE_MS / 1000} s`;
+      child.kill('SIGKILL');
+    }, RUN_DEADLINE_MS);
+    child.on('close', () => clearTimeout(deadline));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -193,6 +204,8 @@ t.test('startRtspServer rejects with the server reason when a mount cannot be se
   await t.rejects(startRtspServer({ port: 1883 }), /1883/, 'the MQTT port is never used');
 });
 
+// Like a real camera, one shared media (one file pipeline) serves every client. Eight unshared file
+// pipelines on one loaded 2-core CI machine once stalled this test for ten minutes.
 t.test('eight clients pull the looping 1080p file mount at once', async (t) => {
   // Cached under MEDIA_CACHE_DIR: only the first run on a machine pays for the encode.
   const media = await makeTestMedia(MEDIA_CACHE_DIR, 'h264-aac', {
@@ -207,7 +220,9 @@ t.test('eight clients pull the looping 1080p file mount at once', async (t) => {
     media.cached ? `1080p file from the cache: ${media.path}` : `1080p file encoded in ${media.encodeMs} ms`,
   );
   if (media.note) t.comment(media.note);
-  const server = await startRtspServer({ mounts: { '/file': { kind: 'file', file: media.path } } });
+  const server = await startRtspServer({
+    mounts: { '/file': { kind: 'file', file: media.path, shared: true } },
+  });
   t.teardown(() => server.stop());
   const dir = t.testdir();
   const outs = Array.from({ length: 8 }, (_, i) => join(dir, `client-${i}.ts`));
