@@ -62,6 +62,29 @@ export const IngestConfig = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),
+  access: z
+    .strictObject({
+      reasonRequired: z
+        .boolean()
+        .default(false)
+        .describe('a reason for access must be given once per recording and session before playback'),
+      sessionIdleMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(30)
+        .describe('a console session unused this long expires'),
+      sessionMaxHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 30)
+        .default(12)
+        .describe('a console session expires this long after sign-in, however busy'),
+    })
+    .default({ reasonRequired: false, sessionIdleMinutes: 30, sessionMaxHours: 12 })
+    .describe('users, sessions and audited access'),
 });
 /** The parsed ingest configuration. */
 export type IngestConfig = z.infer<typeof IngestConfig>;

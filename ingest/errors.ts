@@ -25,6 +25,14 @@ export const INGEST_ERRORS = {
   // API
   INGEST_NOT_FOUND: 'no such case, recording or track',
   INGEST_BAD_REQUEST: 'the request does not match its schema',
+  // users, sessions and audited access (issue 5: auth)
+  INGEST_UNAUTHENTICATED: 'no valid session or API token: sign in (the session may have expired)',
+  INGEST_AUTH_FAILED: 'the user name or password is wrong, or the user is disabled',
+  INGEST_FORBIDDEN: 'your role or rooms do not allow this',
+  INGEST_CSRF: 'the x-csrf-token header is missing or does not match the session',
+  INGEST_RATE_LIMITED: 'too many failed sign-ins for this user from this address: wait and try again',
+  INGEST_REASON_REQUIRED: 'give a reason for access to this recording first (POST .../access)',
+  INGEST_USER_EXISTS: 'a user with this name already exists',
 } as const;
 
 /** An ingest error code. */

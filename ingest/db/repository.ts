@@ -1,4 +1,14 @@
 /** @module The ingest's repository: every read and write of the index, as typed methods over one database. */
+
+import type { AuditEvent, AuditHead, AuditRecord, AuditVerdict } from '../auth/audit-chain.ts';
+import {
+  type AuditPage,
+  type AuditQuery,
+  appendAudit,
+  auditHead,
+  searchAudit,
+  verifyAuditLog,
+} from './audit-store.ts';
 import {
   type ForkReport,
   type IndexBatchResult,
@@ -34,6 +44,25 @@ import {
   type StoredEntry,
   trackKey,
 } from './rows.ts';
+import {
+  accessReason,
+  deleteSession,
+  insertApiToken,
+  insertSession,
+  insertUser,
+  listUsers,
+  type NewUser,
+  type SessionRow,
+  sessionByHash,
+  setAccessReason,
+  touchSession,
+  type UserChange,
+  type UserRow,
+  type UserWithPassword,
+  updateUser,
+  userByApiToken,
+  userForSignIn,
+} from './user-store.ts';
 
 /** The repository's methods; see each function's module for the rules it keeps. */
 export interface Repository {
@@ -65,6 +94,39 @@ export interface Repository {
   trackGaps(recording: string, track: string): Promise<GapRow[]>;
   /** The entry with this hash, or null. */
   entryByHash(hash: string): Promise<StoredEntry | null>;
+  // users, sessions and the audit log (user-store.ts, audit-store.ts)
+  /** Adds a user; INGEST_USER_EXISTS when the name is taken. */
+  insertUser(user: NewUser, at: string): Promise<UserRow>;
+  /** The user with its password hash, or null. */
+  userForSignIn(username: string): Promise<UserWithPassword | null>;
+  /** Every user, by name. */
+  listUsers(): Promise<UserRow[]>;
+  /** Changes a user (disabling or a new password ends its sessions and tokens); null when unknown. */
+  updateUser(username: string, change: UserChange, at: string): Promise<UserRow | null>;
+  /** Stores a session under the hash of its token. */
+  insertSession(s: Parameters<typeof insertSession>[1]): Promise<void>;
+  /** The session with this token hash and its user, or null. */
+  sessionByHash(tokenHash: string): Promise<SessionRow | null>;
+  /** Marks a session used at `at`. */
+  touchSession(tokenHash: string, at: string): Promise<void>;
+  /** Ends a session and forgets its reasons for access. */
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Records a reason for access to a recording under a session or token hash. */
+  setAccessReason(credential: string, recording: string, reason: string, at: string): Promise<void>;
+  /** The reason given under a session or token hash for a recording, or null. */
+  accessReason(credential: string, recording: string): Promise<string | null>;
+  /** Stores the hash of a new API token. */
+  insertApiToken(tokenHash: string, username: string, at: string): Promise<void>;
+  /** The user of an API token (by hash), marking it used; null when unknown. */
+  userByApiToken(tokenHash: string, at: string): Promise<UserRow | null>;
+  /** Appends a record to the hash-chained audit log. */
+  appendAudit(event: AuditEvent, at: string): Promise<AuditRecord>;
+  /** Finds audit records, newest first. */
+  searchAudit(query: AuditQuery): Promise<AuditPage>;
+  /** The audit log's size and last hash. */
+  auditHead(): Promise<AuditHead>;
+  /** Re-checks the audit log's whole hash chain. */
+  verifyAuditLog(): Promise<AuditVerdict>;
 }
 
 /** The repository over an open (and migrated) database. */
@@ -83,19 +145,42 @@ export function createRepository(db: Database): Repository {
     trackEntries: (rec, track, page) => trackEntries(pool, rec, track, page),
     trackGaps: (rec, track) => trackGaps(pool, rec, track),
     entryByHash: (hash) => entryByHash(pool, hash),
+    insertUser: (user, at) => insertUser(pool, user, at),
+    userForSignIn: (username) => userForSignIn(pool, username),
+    listUsers: () => listUsers(pool),
+    updateUser: (username, change, at) => updateUser(db, username, change, at),
+    insertSession: (s) => insertSession(pool, s),
+    sessionByHash: (hash) => sessionByHash(pool, hash),
+    touchSession: (hash, at) => touchSession(pool, hash, at),
+    deleteSession: (hash) => deleteSession(pool, hash),
+    setAccessReason: (cred, rec, reason, at) => setAccessReason(pool, cred, rec, reason, at),
+    accessReason: (cred, rec) => accessReason(pool, cred, rec),
+    insertApiToken: (hash, username, at) => insertApiToken(pool, hash, username, at),
+    userByApiToken: (hash, at) => userByApiToken(pool, hash, at),
+    appendAudit: (event, at) => appendAudit(db, event, at),
+    searchAudit: (query) => searchAudit(pool, query),
+    auditHead: () => auditHead(pool),
+    verifyAuditLog: () => verifyAuditLog(pool),
   };
 }
 
 export type { GapRow, GatewayRow, RecordingRow, RecordingWithTracks, StoredEntry, TrackRow } from './rows.ts';
 export type {
+  AuditPage,
+  AuditQuery,
   EnrollmentRequest,
   ForkReport,
   GatewayDecision,
   IndexBatchResult,
   IndexedEntry,
+  NewUser,
   RecordingPage,
   RecordingQuery,
+  SessionRow,
   TrackHead,
   UnlinkedReport,
+  UserChange,
+  UserRow,
+  UserWithPassword,
 };
 export { trackKey };
