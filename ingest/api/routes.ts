@@ -63,11 +63,26 @@ export function registerRoutes(app: FastifyInstance, repo: Repository): void {
   app.get('/api/v1/gateways', async () => repo.listGateways());
 }
 
+/** The HTTP status of each coded error the API answers with; any other code is a 500. */
+const HTTP_STATUS: Record<string, number> = {
+  INGEST_BAD_REQUEST: 400,
+  INGEST_UNAUTHENTICATED: 401,
+  INGEST_AUTH_FAILED: 401,
+  INGEST_FORBIDDEN: 403,
+  INGEST_CSRF: 403,
+  INGEST_REASON_REQUIRED: 403,
+  INGEST_NOT_FOUND: 404,
+  INGEST_USER_EXISTS: 409,
+  INGEST_GATEWAY_REVOKED: 409,
+  INGEST_RANGE_INVALID: 416,
+  INGEST_RATE_LIMITED: 429,
+};
+
 /** The one HTTP error handler: coded errors become their status; nothing else leaks a stack. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof IngestError) {
-      const status = err.code === 'INGEST_NOT_FOUND' ? 404 : err.code === 'INGEST_BAD_REQUEST' ? 400 : 500;
+      const status = HTTP_STATUS[err.code] ?? 500;
       return reply.status(status).send({ error: { code: err.code, message: err.message } });
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
