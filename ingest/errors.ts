@@ -33,6 +33,8 @@ export const INGEST_ERRORS = {
   INGEST_RATE_LIMITED: 'too many failed sign-ins for this user from this address: wait and try again',
   INGEST_REASON_REQUIRED: 'give a reason for access to this recording first (POST .../access)',
   INGEST_USER_EXISTS: 'a user with this name already exists',
+  // playlists and media (issue 5: playlists)
+  INGEST_RANGE_INVALID: 'the Range header is malformed, or starts past the end of the object',
 } as const;
 
 /** An ingest error code. */

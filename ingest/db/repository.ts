@@ -38,6 +38,14 @@ import {
 } from './gateway-store.ts';
 import type { Database } from './open-database.ts';
 import {
+  recordingVerificationFacts,
+  type SegmentObject,
+  segmentObject,
+  type TrackMedia,
+  type TrackVerificationFacts,
+  trackMedia,
+} from './playlist-query.ts';
+import {
   type GapRow,
   type GatewayRow,
   type RecordingWithTracks,
@@ -94,6 +102,13 @@ export interface Repository {
   trackGaps(recording: string, track: string): Promise<GapRow[]>;
   /** The entry with this hash, or null. */
   entryByHash(hash: string): Promise<StoredEntry | null>;
+  // playlists and media (playlist-query.ts)
+  /** A track's segments, gaps and close with its recording, in one statement; null for no such recording. */
+  trackMedia(recording: string, track: string): Promise<TrackMedia | null>;
+  /** The object of one segment with its recording; null for no such recording. */
+  segmentObject(recording: string, track: string, seq: number): Promise<SegmentObject | null>;
+  /** What each track's verification state is decided from, by track id. */
+  recordingVerificationFacts(recording: string): Promise<Map<string, TrackVerificationFacts>>;
   // users, sessions and the audit log (user-store.ts, audit-store.ts)
   /** Adds a user; INGEST_USER_EXISTS when the name is taken. */
   insertUser(user: NewUser, at: string): Promise<UserRow>;
@@ -145,6 +160,9 @@ export function createRepository(db: Database): Repository {
     trackEntries: (rec, track, page) => trackEntries(pool, rec, track, page),
     trackGaps: (rec, track) => trackGaps(pool, rec, track),
     entryByHash: (hash) => entryByHash(pool, hash),
+    trackMedia: (rec, track) => trackMedia(pool, rec, track),
+    segmentObject: (rec, track, seq) => segmentObject(pool, rec, track, seq),
+    recordingVerificationFacts: (rec) => recordingVerificationFacts(pool, rec),
     insertUser: (user, at) => insertUser(pool, user, at),
     userForSignIn: (username) => userForSignIn(pool, username),
     listUsers: () => listUsers(pool),
