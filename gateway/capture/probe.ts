@@ -45,20 +45,40 @@ export function classifyProbeError(stderr: string, where: string): GatewayError 
 export const PROBE_MIN_TIMEOUT_MS = 10_000;
 
 /**
- * Reads the source's streams; refuses a source with no video or with a codec we do not record. The probe is
- * given `timeoutMs` or PROBE_MIN_TIMEOUT_MS, whichever is longer.
+ * Reads the source's streams; refuses a source with no video or with a codec we do not record. A quick probe
+ * (no media read) comes first; when it names no video, or a stream without its codec, the source is probed in
+ * full before anything is decided. Each probe is given `timeoutMs` or PROBE_MIN_TIMEOUT_MS, whichever is longer.
  */
-export function probeSource(
+export async function probeSource(
   url: string,
   where: string,
   timeoutMs: number,
   ffprobe = 'ffprobe',
 ): Promise<SourceStreams> {
+  // An unreachable camera, refused credentials or a missing ffprobe are answers already: no second wait.
+  const quick = await runProbe(url, where, timeoutMs, ffprobe, true).catch((err: GatewayError) => {
+    if (err.code === 'GW_CAPTURE_FAILED') return null;
+    throw err;
+  });
+  const video = quick?.find((s) => s.codec_type === 'video');
+  const complete = video && quick?.every((s) => s.codec_name && s.codec_name !== 'none');
+  return judgeStreams(complete ? quick! : await runProbe(url, where, timeoutMs, ffprobe, false), where);
+}
+
+type ProbedStream = z.infer<typeof ProbeOutput>['streams'][number];
+
+function runProbe(
+  url: string,
+  where: string,
+  timeoutMs: number,
+  ffprobe: string,
+  quick: boolean,
+): Promise<ProbedStream[]> {
   const limitMs = Math.max(timeoutMs, PROBE_MIN_TIMEOUT_MS);
   return new Promise((resolve, reject) => {
     execFile(
       ffprobe,
-      probeArgs(url, limitMs),
+      probeArgs(url, limitMs, quick),
       { timeout: limitMs + 5000, maxBuffer: 4 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -75,43 +95,40 @@ export function probeSource(
           );
           return;
         }
-        let parsed: z.infer<typeof ProbeOutput>;
         try {
-          parsed = ProbeOutput.parse(JSON.parse(stdout));
+          resolve(ProbeOutput.parse(JSON.parse(stdout)).streams);
         } catch (cause) {
           reject(
             new GatewayError('GW_CAPTURE_FAILED', `${where}: ffprobe gave no readable answer`, { cause }),
           );
-          return;
         }
-        const video = parsed.streams.find((s) => s.codec_type === 'video');
-        const audio = parsed.streams.find((s) => s.codec_type === 'audio');
-        if (!video) {
-          reject(
-            new GatewayError(
-              'GW_CAMERA_NO_VIDEO',
-              `${where} sends no video (streams: ${parsed.streams.map((s) => s.codec_name).join(', ') || 'none'})`,
-            ),
-          );
-          return;
-        }
-        const codec = video.codec_name ?? 'unknown';
-        if (!VIDEO_CODECS.has(codec)) {
-          reject(
-            new GatewayError(
-              'GW_CAMERA_CODEC_UNSUPPORTED',
-              `${where} sends ${codec.toUpperCase()} video; quanlu records H.264 only, because supervisors' browsers cannot play ${codec.toUpperCase()} and evidence is never transcoded. Set the camera's stream (or a second ONVIF profile) to H.264.`,
-            ),
-          );
-          return;
-        }
-        resolve({
-          video: { codec, width: video.width ?? null, height: video.height ?? null },
-          audio: audio ? { codec: audio.codec_name ?? 'unknown' } : null,
-        });
       },
     );
   });
+}
+
+/** The streams we record, or the coded refusal of a source with no video or a codec we do not record. */
+function judgeStreams(streams: readonly ProbedStream[], where: string): SourceStreams {
+  const video = streams.find((s) => s.codec_type === 'video');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  if (!video) {
+    throw new GatewayError(
+      'GW_CAMERA_NO_VIDEO',
+      `${where} sends no video (streams: ${streams.map((s) => s.codec_name).join(', ') || 'none'})`,
+    );
+  }
+  const codec = video.codec_name ?? 'unknown';
+  if (!VIDEO_CODECS.has(codec)) {
+    throw new GatewayError(
+      'GW_CAMERA_CODEC_UNSUPPORTED',
+      `${where} sends ${codec.toUpperCase()} video; quanlu records H.264 only, because supervisors' browsers cannot play ${codec.toUpperCase()} and evidence is never transcoded. Set the camera's stream (or a second ONVIF profile) to H.264.`,
+    );
+  }
+  // A quick probe leaves the frame size at 0: unknown, not zero.
+  return {
+    video: { codec, width: video.width || null, height: video.height || null },
+    audio: audio ? { codec: audio.codec_name ?? 'unknown' } : null,
+  };
 }
 
 /** Probes a source: `probeSource`'s signature, for a stand-in. */
