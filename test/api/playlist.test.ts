@@ -281,6 +281,7 @@ t.test('segment names round-trip, and nothing but <seq>.ts names a segment', asy
     '../1.ts',
     '1%2e.ts',
     '12345678901234567.ts',
+    '9999999999999999.ts',
   ])
     t.equal(parseSegmentName(bad), null, JSON.stringify(bad));
 });
