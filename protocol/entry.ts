@@ -167,13 +167,84 @@ export const CloseEntry = z.strictObject({
   reason: z.enum(['stopped', 'source-removed', 'recovered', 'other']),
 });
 
+/**
+ * A path on a body-worn device's volume, relative to the volume's root [EVIDENCE §4.8]: segments joined by
+ * "/", none empty, "." or "..", no leading "/", no backslash and no control character.
+ */
+export const VolumePath = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(isVolumePath, 'a volume path is relative, "/"-separated, with no empty, "." or ".." segment')
+  .describe('path of a file relative to the root of the device volume');
+
+/** True when `path` is a volume path (§4.8): what the dock may name, and nothing that leaves the volume. */
+export function isVolumePath(path: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (path === '' || /[\\\u0000-\u001f\u007f]/.test(path)) return false;
+  return path.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
+/** One whole file offloaded from a body-worn device at a dock, sealed into the device's chain [EVIDENCE §4.8]. */
+export const FileEntry = z.strictObject({
+  ...Base,
+  kind: z.literal('file'),
+  object: z.strictObject({
+    sha256: Sha256Hex,
+    size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  }),
+  name: VolumePath.describe('original name of the file, relative to the root of the device volume'),
+  modifiedAt: IsoTime.describe("the file's modification time as the device's file system reports it"),
+  createdAt: IsoTime.nullable().describe("the file's creation time, when the file system reports one"),
+  deviceClockOffsetMs: z
+    .number()
+    .int()
+    .nullable()
+    .describe("the device's clock minus the gateway's, in ms, when the device reports it; null otherwise"),
+  container: z
+    .string()
+    .min(1)
+    .max(40)
+    .nullable()
+    .describe('the container the bytes begin with (mp4, mov, mpegts, wav, jpeg…); null when not recognised'),
+  intact: z
+    .boolean()
+    .nullable()
+    .describe('ISO BMFF files: true when the top-level boxes exactly fill the file; null when not checked'),
+});
+
+/** A file of the device was deleted or moved by the dock, after the ingest acknowledged it [EVIDENCE §4.9]. */
+export const DispositionEntry = z
+  .strictObject({
+    ...Base,
+    kind: z.literal('disposition'),
+    file: Sha256Hex.describe('hash of the file entry, earlier in the same chain, that sealed this file'),
+    name: VolumePath.describe("the file's name on the volume, as its file entry names it"),
+    object: Sha256Hex.describe("the file's SHA-256, as its file entry names it"),
+    action: z.enum(['deleted', 'moved']).describe('what the dock did to the file on the device'),
+    to: VolumePath.nullable().describe('where on the volume a moved file now is; null when deleted'),
+  })
+  .refine((d) => (d.action === 'moved') === (d.to !== null), {
+    message: 'a moved file names where it went (to); a deleted one has to null',
+    path: ['to'],
+  });
+
 /** Any evidence entry. */
-export const Entry = z.discriminatedUnion('kind', [OpenEntry, SegmentEntry, GapEntry, CloseEntry]);
+export const Entry = z.discriminatedUnion('kind', [
+  OpenEntry,
+  SegmentEntry,
+  GapEntry,
+  CloseEntry,
+  FileEntry,
+  DispositionEntry,
+]);
 export type Entry = z.infer<typeof Entry>;
 export type OpenEntry = z.infer<typeof OpenEntry>;
 export type SegmentEntry = z.infer<typeof SegmentEntry>;
 export type GapEntry = z.infer<typeof GapEntry>;
 export type CloseEntry = z.infer<typeof CloseEntry>;
+export type FileEntry = z.infer<typeof FileEntry>;
+export type DispositionEntry = z.infer<typeof DispositionEntry>;
 export type EntryKind = Entry['kind'];
 
 /** A signed entry as it travels and is stored: the entry, its hash and the gateway's signature. */

@@ -60,6 +60,12 @@ export const FINDING_CODES = {
   OBJECT_UNREADABLE: 'an object could not be read',
   OBJECT_SIZE_MISMATCH: 'an object has a different size than its entry says',
   OBJECT_HASH_MISMATCH: 'an object does not hash to its name',
+  // docks [EVIDENCE §6.7]
+  DISPOSITION_UNKNOWN_FILE:
+    'a disposition names no earlier file entry of its chain with that name and object',
+  DISPOSITION_DUPLICATE: 'a file of the device is disposed of twice',
+  FILE_AFTER_DISPOSITION:
+    'a file entry follows a disposition: the device was wiped before all its files were sealed',
 } as const;
 /** A finding code. */
 export type FindingCode = keyof typeof FINDING_CODES;
@@ -197,7 +203,9 @@ export function verifyChains(
   // An object nobody names is not evidence of anything; say so, since it may be a replaced original.
   const named = new Set<string>();
   for (const nodes of chains.values()) {
-    for (const n of nodes) if (n.entry.kind === 'segment') named.add(n.entry.object.sha256);
+    for (const n of nodes) {
+      if (n.entry.kind === 'segment' || n.entry.kind === 'file') named.add(n.entry.object.sha256);
+    }
   }
   for (const [hash] of objects) {
     if (!named.has(hash)) {
@@ -416,10 +424,11 @@ function verifyChain(
       if (timeMs(e.to) < timeMs(e.from))
         add('GAP_SPAN_INVALID', n, `gap runs from ${e.from} back to ${e.to}`);
     }
-    if (e.kind !== 'segment') continue;
+    if (e.kind !== 'segment' && e.kind !== 'file') continue;
+    // A file entry is a whole object like a segment: counted by close and in its root [EVIDENCE §6.4].
     segmentHashes.push(Buffer.from(e.object.sha256, 'hex'));
     bytes += e.object.size;
-    mediaMs += e.durationMs;
+    if (e.kind === 'segment') mediaMs += e.durationMs;
     const fact = objects.get(e.object.sha256);
     const object = e.object.sha256;
     if (!fact) add('OBJECT_MISSING', n, `object ${object} is not present`, { object });
@@ -469,6 +478,7 @@ function verifyChain(
 
   // Time: every hole in a continuous track is an explicit gap.
   const open = firstNode.entry.kind === 'open' ? firstNode.entry : null;
+  checkDock(sorted, closeNode, open, add);
   if (open?.continuity === 'continuous') checkTime(sorted, closeNode, add);
 
   const end = closeNode?.entry.kind === 'close' ? closeNode.entry.end : null;
@@ -535,6 +545,50 @@ function checkTime(sorted: Node[], closeNode: Node | null, add: Add): void {
     }
     cursor = Math.max(cursor, end);
     cursorSeq = e.seq;
+  }
+}
+
+/**
+ * The dock rules [EVIDENCE §6.7]: file and disposition entries only in a discrete body-worn chain; each
+ * disposition names an earlier file entry of the chain, once; no file entry follows a disposition.
+ */
+function checkDock(sorted: Node[], closeNode: Node | null, open: Entry | null, add: Add): void {
+  const dockChain = open?.kind === 'open' && open.source.kind === 'bodycam' && open.continuity === 'discrete';
+  const files = new Map<string, Entry>();
+  const disposed = new Map<string, number>();
+  let firstDisposition: number | null = null;
+  for (const n of sorted) {
+    const e = n.entry;
+    if (closeNode && e.seq > closeNode.entry.seq) break;
+    if (e.kind !== 'file' && e.kind !== 'disposition') continue;
+    if (!dockChain) {
+      add('CHAIN_BAD_KIND', n, `a ${e.kind} entry belongs only in a discrete bodycam chain`);
+      continue;
+    }
+    if (e.kind === 'file') {
+      if (firstDisposition !== null)
+        add(
+          'FILE_AFTER_DISPOSITION',
+          n,
+          `file ${e.name} (seq ${e.seq}) is sealed after the disposition at seq ${firstDisposition}`,
+        );
+      files.set(n.signed.hash, e);
+      continue;
+    }
+    firstDisposition ??= e.seq;
+    const file = files.get(e.file);
+    if (file?.kind !== 'file' || file.name !== e.name || file.object.sha256 !== e.object) {
+      add(
+        'DISPOSITION_UNKNOWN_FILE',
+        n,
+        `disposition seq ${e.seq} names file entry ${short(e.file)} (${e.name}), which no earlier file entry of this chain matches`,
+      );
+      continue;
+    }
+    const before = disposed.get(e.file);
+    if (before !== undefined)
+      add('DISPOSITION_DUPLICATE', n, `file ${e.name} was already ${e.action} at seq ${before}`);
+    else disposed.set(e.file, e.seq);
   }
 }
 

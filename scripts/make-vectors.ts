@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canonicalText } from '../protocol/canonical.ts';
 import { TrackChain } from '../protocol/chain.ts';
+import { DeviceChain } from '../protocol/device-chain.ts';
 import { L } from '../protocol/ed25519-point.ts';
 import { type Entry, entryHash, type SignedEntry } from '../protocol/entry.ts';
 import { chainFileName, LAYOUT, objectPath } from '../protocol/folder-layout.ts';
@@ -48,6 +49,8 @@ export const FIXED = {
   strangerSeedLabel: 'quanlu/vectors/stranger',
   gateway: 'gw-vector-1',
   recording: '5f1c2d3e-4a5b-4c6d-8e7f-0123456789ab',
+  /** The recording of the dock chain (one per docking of a device). */
+  dockRecording: '7a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d',
   /** 2026-11-27T01:00:00.000Z */
   t0: Date.UTC(2026, 10, 27, 1, 0, 0, 0),
   clock: { offsetMs: -12, rttMs: 3, source: 'ingest' },
@@ -300,6 +303,88 @@ function buildBodycamChain(gateway: KeyPair): BuiltChain {
     built.entries.push(signed);
   }
   built.entries.push(chain.close({ sealedAt: t(30400), clock, end: t(30400), reason: 'stopped' }));
+  return built;
+}
+
+/** dock-dsj07: a device chain at a dock: open, two file entries, one deleted, one moved, close [EVIDENCE §4.8–§4.9]. */
+function buildDockChain(gateway: KeyPair): BuiltChain {
+  const t = (ms: number) => isoTime(FIXED.t0 + ms);
+  const clock = { ...FIXED.clock };
+  const track = 'dock-dsj-07-sn20260042';
+  const chain = new DeviceChain({
+    gateway: FIXED.gateway,
+    keyFingerprint: gateway.publicKey.fingerprint,
+    privateKey: gateway.privateKey,
+    recording: FIXED.dockRecording,
+    track,
+  });
+  const built: BuiltChain = { track, objects: [], entries: [] };
+  built.entries.push(
+    chain.open({
+      sealedAt: t(60000),
+      clock,
+      start: t(60000),
+      continuity: 'discrete',
+      case: null,
+      source: {
+        kind: 'bodycam',
+        name: 'Body-worn recorder DSJ-07',
+        device: 'DSJ-07-SN20260042',
+        officer: '31010002',
+        clockOffsetMs: 1830,
+      },
+      startedBy: 'dock gw-vector-1',
+    }),
+  );
+  const files = [
+    { name: 'DCIM/100MEDIA/DSJ07_0001.MP4', modified: -3598750 },
+    { name: 'DCIM/100MEDIA/DSJ07_0002.MP4', modified: -2574960 },
+  ];
+  const fileEntries: SignedEntry[] = [];
+  for (const [i, f] of files.entries()) {
+    const bytes = Buffer.concat([
+      Buffer.from('00000018667479706d703432', 'hex'),
+      Buffer.from(`quanlu vector dock file ${i + 1}`, 'utf8'),
+    ]);
+    const sha = sha256Hex(bytes);
+    const signed = chain.file({
+      sealedAt: t(60100 + i * 100),
+      clock,
+      object: { sha256: sha, size: bytes.length },
+      name: f.name,
+      modifiedAt: t(f.modified),
+      createdAt: null,
+      deviceClockOffsetMs: 1830,
+      container: 'mp4',
+      intact: false,
+    });
+    built.objects.push({ seq: (signed.entry as Entry).seq, bytes, sha256: sha });
+    built.entries.push(signed);
+    fileEntries.push(signed);
+  }
+  const [first, second] = fileEntries as [SignedEntry, SignedEntry];
+  const of = (s: SignedEntry) => s.entry as Entry & { kind: 'file' };
+  built.entries.push(
+    chain.disposition({
+      sealedAt: t(61000),
+      clock,
+      file: first.hash,
+      name: of(first).name,
+      object: of(first).object.sha256,
+      action: 'deleted',
+      to: null,
+    }),
+    chain.disposition({
+      sealedAt: t(61010),
+      clock,
+      file: second.hash,
+      name: of(second).name,
+      object: of(second).object.sha256,
+      action: 'moved',
+      to: 'QUANLU-OFFLOADED/DSJ07_0002.MP4',
+    }),
+  );
+  built.entries.push(chain.close({ sealedAt: t(61020), clock, end: t(61020), reason: 'stopped' }));
   return built;
 }
 
@@ -622,6 +707,82 @@ function entriesFile(cam: BuiltChain, body: BuiltChain, gateway: KeyPair) {
     key: gateway.publicKeyText,
     entries: valid,
     refused,
+  };
+}
+
+/** dock.json: the dock entry kinds, schema refusals and tamper cases over folder-dock-ok [EVIDENCE §4.8–§4.9, §6.7]. */
+function dockFile(dock: BuiltChain, gateway: KeyPair, gatewaySeed: Buffer) {
+  const file = dock.entries[1]!.entry as Entry & { kind: 'file' };
+  const disposition = dock.entries[3]!.entry as Record<string, unknown>;
+  const path = `${LAYOUT.entries}/${chainFileName(FIXED.dockRecording, dock.track)}`;
+  const seed = hex(gatewaySeed);
+  const edit = (line: number, set: Record<string, unknown>): Mutation => ({
+    op: 'edit-line',
+    path,
+    line,
+    set,
+    reseal: 'sign',
+    seed,
+  });
+  const other = dock.entries[2]!.hash.replace(/^./, (x) => (x === '0' ? '1' : '0'));
+  const c = (id: string, description: string, how: Mutation[], expectedCodes: string[]): TamperCase => ({
+    id,
+    description,
+    how,
+    expectedCodes: [...expectedCodes].sort(),
+    expectedOk: false,
+  });
+  return {
+    description:
+      'A device chain at a dock (folder-dock-ok): open, two file entries, a deletion and a move, close. `entries` as in entries.json; `refused` must fail the schema; `tampered` cases apply to a fresh copy of folder-dock-ok with the mutation language of tampered.json. See EVIDENCE §4.8, §4.9 and §6.7.',
+    key: gateway.publicKeyText,
+    entries: [
+      entryVector('open (a device chain at a dock, with the device clock offset)', dock.entries[0]!, gateway),
+      entryVector('file (a whole file offloaded at a dock)', dock.entries[1]!, gateway),
+      entryVector('disposition (the file deleted from the device)', dock.entries[3]!, gateway),
+      entryVector('disposition (the file moved on the device)', dock.entries[4]!, gateway),
+      entryVector('close (segments counts the file entries)', dock.entries[5]!, gateway),
+    ],
+    refused: [
+      { description: 'a file name that climbs out of the volume', entry: { ...file, name: '../etc/passwd' } },
+      { description: 'an absolute file name', entry: { ...file, name: '/etc/passwd' } },
+      { description: 'a file name with a backslash', entry: { ...file, name: 'DCIM\\..\\x.MP4' } },
+      { description: 'a file name with an empty segment', entry: { ...file, name: 'DCIM//x.MP4' } },
+      { description: 'a moved file with no destination', entry: { ...disposition, action: 'moved' } },
+      { description: 'a deleted file with a destination', entry: { ...disposition, to: 'X/A.MP4' } },
+    ],
+    tampered: [
+      c(
+        'dock-disposition-unknown',
+        'the first disposition resealed to name a file entry the chain does not hold (the next entry no longer links to it)',
+        [edit(4, { 'entry.file': other })],
+        ['DISPOSITION_UNKNOWN_FILE', 'CHAIN_PREV_MISMATCH'],
+      ),
+      c(
+        'dock-disposition-twice',
+        'the second disposition resealed to dispose of the first file again',
+        [
+          edit(5, {
+            'entry.file': dock.entries[1]!.hash,
+            'entry.name': file.name,
+            'entry.object': file.object.sha256,
+          }),
+        ],
+        ['DISPOSITION_DUPLICATE', 'CHAIN_PREV_MISMATCH'],
+      ),
+      c(
+        'dock-file-deleted',
+        'the first file entry removed: its disposition names nothing, and the chain has a hole',
+        [{ op: 'delete-line', path, line: 2 }],
+        ['CHAIN_MISSING', 'DISPOSITION_UNKNOWN_FILE'],
+      ),
+      c(
+        'dock-object-missing',
+        'the object of the first file removed from the folder',
+        [{ op: 'delete', path: objectPath(file.object.sha256) }],
+        ['OBJECT_MISSING'],
+      ),
+    ],
   };
 }
 
@@ -1096,12 +1257,14 @@ export function buildVectors(): Map<string, Buffer> {
   const stranger = keyPairFromSeed(strangerSeed);
   const cam = buildCameraChain(gateway);
   const body = buildBodycamChain(gateway);
+  const dock = buildDockChain(gateway);
   const files = new Map<string, Buffer>();
   const json = (path: string, value: unknown) =>
     files.set(path, Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8'));
   json('keys.json', keysFile(gateway, gatewaySeed, stranger, strangerSeed));
   json('canonical.json', canonicalFile());
   json('entries.json', entriesFile(cam, body, gateway));
+  json('dock.json', dockFile(dock, gateway, gatewaySeed));
   json('chain.json', chainFile(cam, gateway));
   json('merkle.json', merkleFile());
   json('tampered.json', tamperFile(cam, body, gatewaySeed, gateway, stranger, strangerSeed));
@@ -1113,13 +1276,21 @@ export function buildVectors(): Map<string, Buffer> {
       `${JSON.stringify({ alg: 'ed25519', publicKey: gateway.publicKeyText, owner: FIXED.gateway }, null, 2)}\n`,
     ),
   );
-  for (const chain of [cam, body]) {
+  for (const [folderName, recording, chain] of [
+    [folder, FIXED.recording, cam],
+    [folder, FIXED.recording, body],
+    ['folder-dock-ok', FIXED.dockRecording, dock],
+  ] as const) {
     files.set(
-      `${folder}/${LAYOUT.entries}/${chainFileName(FIXED.recording, chain.track)}`,
+      `${folderName}/${LAYOUT.entries}/${chainFileName(recording, chain.track)}`,
       Buffer.from(chain.entries.map((e) => `${line(e)}\n`).join(''), 'utf8'),
     );
-    for (const o of chain.objects) files.set(`${folder}/${objectPath(o.sha256)}`, o.bytes);
+    for (const o of chain.objects) files.set(`${folderName}/${objectPath(o.sha256)}`, o.bytes);
   }
+  files.set(
+    `folder-dock-ok/${LAYOUT.keys}/${FIXED.gateway}.json`,
+    files.get(`${folder}/${LAYOUT.keys}/${FIXED.gateway}.json`)!,
+  );
   return files;
 }
 
