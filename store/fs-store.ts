@@ -1,5 +1,5 @@
 /** @module The local-folder object store: each object a read-only file at root/objectKey(sha256). */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { IngestError } from '../ingest/errors.ts';
 import { objectKey, parseObjectKey } from '../protocol/object-key.ts';
 import { checkedSource } from './content-check.ts';
-import type { ByteRange, ObjectHead, ObjectSource, ObjectStore } from './object-store.ts';
+import type { ByteRange, ObjectHead, ObjectSource, ObjectStore, StreamPutResult } from './object-store.ts';
 import { rehashObject } from './rehash.ts';
 import { checkRange, checkSize, clampRange } from './store-arguments.ts';
 
@@ -73,6 +73,47 @@ export function createFsStore(root: string): FsObjectStore {
     }
   }
 
+  async function putStream(source: AsyncIterable<Uint8Array>): Promise<StreamPutResult> {
+    const temp = join(root, INCOMING, `stream.${randomUUID()}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      await mkdir(dirname(temp), { recursive: true });
+      const file = await open(temp, 'wx', 0o444);
+      try {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          size += chunk.length;
+          for (let done = 0; done < chunk.length; ) done += (await file.write(chunk, done)).bytesWritten;
+        }
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err instanceof IngestError ? err : ioError(`cannot write a streamed object to ${root}`, err);
+    }
+    const sha256 = hash.digest('hex');
+    const path = pathOf(sha256);
+    try {
+      const firstNewDir = await mkdir(dirname(path), { recursive: true });
+      const created = await link(temp, path).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') return false;
+          throw err;
+        },
+      );
+      if (created) await syncNewPath(root, path, firstNewDir);
+      return { sha256, size, created };
+    } catch (err) {
+      throw ioError(`cannot move ${sha256} into place in ${root}`, err);
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+  }
+
   async function head(sha256: string): Promise<ObjectHead | null> {
     const path = pathOf(sha256);
     try {
@@ -123,6 +164,7 @@ export function createFsStore(root: string): FsObjectStore {
     kind: 'fs',
     root,
     put,
+    putStream,
     head,
     get,
     rehash,

@@ -16,6 +16,13 @@ export interface ObjectHead {
   metadataSha256: string | null;
 }
 
+/** What a streaming put stored: the SHA-256 and size of the bytes it read, and whether it created the object. */
+export interface StreamPutResult {
+  sha256: string;
+  size: number;
+  created: boolean;
+}
+
 /** A byte range, inclusive, as in HTTP Range. */
 export interface ByteRange {
   start: number;
@@ -31,6 +38,12 @@ export interface ObjectStore {
   readonly kind: 'fs' | 's3';
   /** Stores `source` as `sha256`; hashes it once while sending; `created` is false when it was already there. */
   put(sha256: string, source: ObjectSource, size: number): Promise<{ created: boolean }>;
+  /**
+   * Stores a stream whose hash is not known in advance, hashing it as it passes, and names it by that hash
+   * once it has ended (docks: the device file is read once [DESIGN invariant 2]). Optional: a store that
+   * cannot name an object after its upload leaves it out, and the caller copies to local disk, then put()s.
+   */
+  putStream?(source: AsyncIterable<Uint8Array>): Promise<StreamPutResult>;
   /** What the store knows about an object, or null when it is absent. */
   head(sha256: string): Promise<ObjectHead | null>;
   /** Reads an object (or a range of it). Rejects with STORE_NOT_FOUND when absent. */

@@ -64,6 +64,42 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX recordings_active ON recordings ((ended_at IS NULL)) WHERE ended_at IS NULL;
     `,
   },
+  {
+    // docks (issue 7): the file and disposition entry kinds [EVIDENCE §4.8–§4.9]. SQLite cannot alter a
+    // CHECK constraint, so the table is rebuilt with the same columns, in the same order, and its indexes.
+    version: 2,
+    sql: `
+      CREATE TABLE entries_v2 (
+        hash TEXT PRIMARY KEY NOT NULL,
+        created_seq INTEGER NOT NULL UNIQUE,
+        recording TEXT NOT NULL,
+        track TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('open', 'segment', 'gap', 'close', 'file', 'disposition')),
+        entry TEXT NOT NULL,
+        sig TEXT NOT NULL,
+        object_sha256 TEXT,
+        object_size INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('sealed', 'uploaded', 'acknowledged', 'rejected')),
+        reject_code TEXT,
+        reject_reason TEXT,
+        created_at INTEGER NOT NULL,
+        state_at INTEGER NOT NULL,
+        reclaimed_at INTEGER,
+        CHECK ((object_sha256 IS NULL) = (object_size IS NULL))
+      );
+      INSERT INTO entries_v2 SELECT * FROM entries;
+      DROP TABLE entries;
+      ALTER TABLE entries_v2 RENAME TO entries;
+      CREATE INDEX entries_by_state ON entries (state, created_seq);
+      CREATE UNIQUE INDEX entries_by_chain ON entries (recording, track, seq);
+      CREATE INDEX entries_by_object ON entries (object_sha256) WHERE object_sha256 IS NOT NULL;
+      CREATE INDEX entries_reclaimable ON entries (created_seq)
+        WHERE state = 'acknowledged' AND object_sha256 IS NOT NULL AND reclaimed_at IS NULL;
+      CREATE INDEX entries_held ON entries (object_sha256)
+        WHERE object_sha256 IS NOT NULL AND reclaimed_at IS NULL;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */
