@@ -10,7 +10,9 @@ import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
+import { registerLogRoutes } from './api/log-routes.ts';
 import { registerErrorHandler, registerRoutes } from './api/routes.ts';
+import { registerWebRoutes } from './api/web-routes.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
 import { IngestConfig, type IngestConfigInput } from './config.ts';
@@ -18,6 +20,8 @@ import { Consumer } from './consumer/consumer.ts';
 import { migrate } from './db/migrations.ts';
 import { type Database, openDatabase } from './db/open-database.ts';
 import { createRepository, type GatewayRow, type Repository } from './db/repository.ts';
+import { loadOrCreateLogKey } from './log/log-key.ts';
+import { TransparencyLog } from './log/transparency-log.ts';
 import { loadOrCreateIngestSecret } from './secret-file.ts';
 
 /** Collaborators an ingest can be given; each has a default. */
@@ -35,6 +39,8 @@ export interface Ingest {
   repo: Repository;
   store: ObjectStore;
   consumer: Consumer;
+  /** The transparency log of accepted entries [EVIDENCE §14]. */
+  transparencyLog: TransparencyLog;
   http: FastifyInstance;
   mqtt: MqttClient;
   broker: EmbeddedBroker | null;
@@ -63,6 +69,18 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     if (migrated.applied.length)
       log.info({ applied: migrated.applied, version: migrated.version }, 'database migrated');
     const repo = createRepository(db);
+    const logKey = loadOrCreateLogKey(config.dataDir).keyPair;
+    const transparencyLog = new TransparencyLog({
+      db,
+      keyPair: logKey,
+      clock,
+      log: log.child({ component: 'log' }),
+    });
+    transparencyLog.start({
+      sequenceMs: config.transparencyLog.sequenceMs,
+      treeHeadMs: config.transparencyLog.treeHeadSeconds * 1000,
+    });
+    closers.push(async () => transparencyLog.stop());
     const store = openStore(config.store ?? { kind: 'fs', root: join(config.dataDir, 'objects') });
     if (store.kind === 's3') await store.ensureBucket();
     const secret = loadOrCreateIngestSecret(config.dataDir);
@@ -133,6 +151,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     }) as unknown as FastifyInstance;
     registerErrorHandler(http);
     registerRoutes(http, repo);
+    registerWebRoutes(http);
+    registerLogRoutes(http, transparencyLog, logKey);
     await http.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => http.close());
     const address = http.server.address();
@@ -145,6 +165,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       repo,
       store,
       consumer,
+      transparencyLog,
       http,
       mqtt: client,
       broker,

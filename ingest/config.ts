@@ -62,6 +62,43 @@ export const IngestConfig = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),
+  transparencyLog: z
+    .strictObject({
+      sequenceMs: z
+        .number()
+        .int()
+        .min(10)
+        .max(3_600_000)
+        .default(1000)
+        .describe('how often accepted entries are appended to the transparency log, in ms'),
+      treeHeadSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(86_400)
+        .default(60)
+        .describe('how often a tree head is signed when the log grew, in seconds'),
+    })
+    .default({ sequenceMs: 1000, treeHeadSeconds: 60 })
+    .describe('the transparency log of accepted entries (issue 8)'),
+  fixity: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('re-hash stored objects in the background'),
+      bytesPerSecond: z
+        .number()
+        .int()
+        .min(1024)
+        .default(20 * 1024 * 1024)
+        .describe('how fast a fixity sweep reads the object store, in bytes per second'),
+      pauseSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(3600)
+        .describe('rest between the end of one full pass and the start of the next, in seconds'),
+    })
+    .default({ enabled: true, bytesPerSecond: 20 * 1024 * 1024, pauseSeconds: 3600 })
+    .describe('fixity sweeps over the object store (issue 8)'),
   access: z
     .strictObject({
       reasonRequired: z

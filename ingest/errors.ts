@@ -22,6 +22,15 @@ export const INGEST_ERRORS = {
   // enrollment and broker
   INGEST_ENROLL_INVALID: 'an enrollment request is invalid (bad key, bad id)',
   INGEST_BROKER_AUTH: 'the broker refused a client',
+  // transparency log, evidence export, fixity (issue 8)
+  INGEST_LOG_KEY: 'the ingest log key cannot be read, or is readable by others',
+  INGEST_LOG_NOT_LOGGED: 'the entry is not in the log yet, or not in the requested tree head',
+  INGEST_LOG_RANGE: 'a tree size or leaf index outside the log',
+  INGEST_LOG_CORRUPT: 'the stored log does not match its leaves or its signed tree heads',
+  INGEST_EXPORT_CASE_UNKNOWN: 'no recording is indexed for the case',
+  INGEST_EXPORT_TARGET: 'the export folder exists and is not empty, or cannot be written',
+  INGEST_EXPORT_OBJECT: 'a stored object is missing or does not hash to its name while exporting',
+  INGEST_FIXITY_MISMATCH: 'a stored object no longer hashes to its name',
   // API
   INGEST_NOT_FOUND: 'no such case, recording or track',
   INGEST_BAD_REQUEST: 'the request does not match its schema',
