@@ -1,6 +1,7 @@
 /** @module The room profile (场所配置): what a room of one kind records, and what a recording there needs. */
 import { z } from 'zod';
 import { CaseIdPattern, DEFAULT_CASE_ID_PATTERN } from './case-id-pattern.ts';
+import { DockSettings } from './dock-profile.ts';
 
 /** A profile name, also its file name under profiles/: lowercase letters, digits and dashes. */
 export const ProfileName = z
@@ -98,6 +99,9 @@ export const RoomProfile = z
       .max(300)
       .default(5)
       .describe('restart a camera capture (ffmpeg) when its output has not grown for this many seconds'),
+    dock: DockSettings.optional().describe(
+      'dock stations only: device mounts, identification, offload and wipe policy (defaults when absent)',
+    ),
   })
   .superRefine((profile, ctx) => {
     if (profile.kind !== 'room') return;

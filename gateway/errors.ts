@@ -35,6 +35,23 @@ export const GATEWAY_ERRORS = {
   GW_SPOOL_UNKNOWN_ENTRY: 'the spool holds no entry with that hash',
   GW_SPOOL_STATE: 'an entry cannot move to that state from its current one',
   GW_SPOOL_INVALID_INPUT: 'an entry, object or name handed to the spool fails its schema, hash or size',
+  // docks: body-worn recorders offloaded at a dock station (gateway/dock, issue 7)
+  GW_DOCK_DEVICE_UNKNOWN: 'a docked volume has no device serial the dock-station profile can read; nothing is read',
+  GW_DOCK_OFFICER_UNKNOWN: 'no officer is assigned to the device at the ingest (last synced copy); footage is sealed with officer null',
+  GW_DOCK_OFFICER_SYNC: 'the device-to-officer assignments could not be fetched from the ingest; the last synced copy is used',
+  GW_DOCK_NAME_INVALID: 'a file name on the volume is not a plain relative name (control characters, backslash, "..", too long); skipped',
+  GW_DOCK_SYMLINK: 'a symbolic link on the volume; never followed, wherever it points; skipped',
+  GW_DOCK_NOT_REGULAR: 'a device file, FIFO or socket on the volume; never opened; skipped',
+  GW_DOCK_EMPTY_FILE: 'a 0-byte file on the volume; nothing to seal; left on the device',
+  GW_DOCK_NOT_MEDIA: 'a file that is not media, and the profile ignores non-media files; left on the device',
+  GW_DOCK_MEDIA_TRUNCATED: 'an MP4/MOV file whose boxes do not fill it (truncated); offloaded as it is, byte for byte, marked not intact',
+  GW_DOCK_FILE_CHANGING: 'a file changed while it was read (still growing, or replaced); not sealed; read again later',
+  GW_DOCK_DUPLICATE_CONTENT: 'a file has the same content as another file already offloaded; sealed under its own name, stored once',
+  GW_DOCK_VOLUME_REMOVED: 'the volume went away while a file was read; nothing of that file is sealed; resumed on re-dock',
+  GW_DOCK_READ_FAILED: 'a file on the volume could not be read; not sealed; read again later',
+  GW_DOCK_UPLOAD_FAILED: 'a file could not be stored in the object store; not sealed; read again later',
+  GW_DOCK_WIPE_SKIPPED: 'a file was not deleted or moved: it changed on the device since it was sealed, or is gone',
+  GW_DOCK_WIPE_FAILED: 'deleting or moving an acknowledged file on the device failed; retried',
 } as const;
 
 /** A gateway error code. */
