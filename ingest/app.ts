@@ -4,7 +4,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../protocol/time.ts';
@@ -13,6 +15,7 @@ import { openStore } from '../store/open-store.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
 import { registerErrorHandler, registerRoutes } from './api/routes.ts';
 import { registerWebRoutes } from './api/web-routes.ts';
+import { registerAccessControl } from './auth/register.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
 import { IngestConfig, type IngestConfigInput } from './config.ts';
@@ -146,11 +149,29 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     client.on('message', (topic, payload) => consumer.handle(topic, payload, () => {}));
     await consumer.start();
 
+    const decide: Ingest['decide'] = async (fingerprint, decision, by) => {
+      const row = await repo.decideGateway(fingerprint, decision, by);
+      if (row) {
+        consumer.forgetGateway(row.id);
+        await broker?.disconnectGateway(row.id);
+      }
+      return row;
+    };
     const http = Fastify({
       loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     }) as unknown as FastifyInstance;
     registerErrorHandler(http);
-    registerRoutes(http, repo);
+    // Routes declare zod schemas: they validate requests and make the OpenAPI document.
+    http.setValidatorCompiler(validatorCompiler);
+    http.setSerializerCompiler(serializerCompiler);
+    await http.register(swagger, {
+      openapi: { info: { title: 'quanlu ingest API', version: '1' } },
+      transform: jsonSchemaTransform,
+    });
+    http.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => http.swagger());
+    // Users, sessions and audited access: the auth hook goes first, every /api/v1 route passes it.
+    const { access } = await registerAccessControl(http, { repo, access: config.access, clock, decide });
+    registerRoutes(http, repo, access);
     registerWebRoutes(http);
     registerLogRoutes(http, transparencyLog, logKey);
     await http.listen({ host: config.http.host, port: config.http.port });
@@ -172,14 +193,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       events,
       mqttUrl,
       httpUrl: `http://${config.http.host}:${httpPort}`,
-      async decide(fingerprint, decision, by) {
-        const row = await repo.decideGateway(fingerprint, decision, by);
-        if (row) {
-          consumer.forgetGateway(row.id);
-          await broker?.disconnectGateway(row.id);
-        }
-        return row;
-      },
+      decide,
       close,
     };
   } catch (err) {

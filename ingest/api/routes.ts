@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CaseId, RecordingId, TrackId } from '../../protocol/entry.ts';
 import { IsoTime } from '../../protocol/time.ts';
+import { allowAll, type RecordingAccess, type SearchAccess, searchAll } from '../auth/access.ts';
 import type { Repository } from '../db/repository.ts';
 import { IngestError } from '../errors.ts';
 
@@ -19,6 +20,35 @@ const Search = z.strictObject({
 });
 
 const TrackParams = z.strictObject({ id: RecordingId, track: TrackId });
+const RecordingParams = z.strictObject({ id: RecordingId });
+const EntryPage = z.strictObject({
+  afterSeq: z.coerce.number().int().min(-1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+// Response shapes for the OpenAPI document. Loose objects: fields other modules add pass through.
+const RecordingView = z.looseObject({
+  id: z.string(),
+  gateway: z.string(),
+  caseId: z.string().nullable(),
+  matter: z.string().nullable(),
+  room: z.string().nullable(),
+  officers: z.array(z.string()),
+  startedBy: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+const TrackView = z.looseObject({ recording: z.string(), track: z.string(), status: z.string() });
+const EntryView = z.looseObject({
+  hash: z.string(),
+  seq: z.number(),
+  kind: z.string(),
+  entryText: z.string(),
+});
+const GapView = z.looseObject({ seq: z.number(), from: z.string(), to: z.string(), reason: z.string() });
+const GatewayListView = z.array(
+  z.looseObject({ id: z.string(), fingerprint: z.string(), status: z.string() }),
+);
 
 /** Parses with a schema at the boundary; a failure is a coded 400 that changes nothing. */
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
@@ -27,40 +57,86 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
-/** Adds the search and recording routes. */
-export function registerRoutes(app: FastifyInstance, repo: Repository): void {
-  app.get('/api/v1/health', async () => ({ ok: true }));
-
-  app.get('/api/v1/recordings', async (req) => repo.searchRecordings(parse(Search, req.query)));
-
-  app.get('/api/v1/recordings/:id', async (req) => {
-    const { id } = parse(z.strictObject({ id: RecordingId }), req.params);
+/**
+ * Adds the search and recording routes. `access` decides who sees which recording and audits it
+ * (ingest/auth/access.ts); the default lets everything through, for tests of these routes alone.
+ */
+export function registerRoutes(
+  app: FastifyInstance,
+  repo: Repository,
+  access: RecordingAccess & SearchAccess = { ...allowAll, ...searchAll },
+): void {
+  // Untyped on purpose: the handlers parse for themselves, and the loose response shapes only document.
+  const r = app;
+  /** The recording, or INGEST_NOT_FOUND. */
+  const found = async (id: string) => {
     const recording = await repo.recording(id);
     if (!recording) throw new IngestError('INGEST_NOT_FOUND', `no recording ${id}`);
     return recording;
-  });
+  };
 
-  app.get('/api/v1/recordings/:id/tracks/:track/entries', async (req) => {
-    const { id, track } = parse(TrackParams, req.params);
-    const page = parse(
-      z.strictObject({
-        afterSeq: z.coerce.number().int().min(-1).optional(),
-        limit: z.coerce.number().int().min(1).max(1000).default(200),
-      }),
-      req.query,
-    );
-    return repo.trackEntries(id, track, {
-      limit: page.limit,
-      ...(page.afterSeq !== undefined ? { afterSeq: page.afterSeq } : {}),
-    });
-  });
+  r.get('/api/v1/health', { schema: { response: { 200: z.object({ ok: z.boolean() }) } } }, async () => ({
+    ok: true,
+  }));
 
-  app.get('/api/v1/recordings/:id/tracks/:track/gaps', async (req) => {
-    const { id, track } = parse(TrackParams, req.params);
-    return repo.trackGaps(id, track);
-  });
+  r.get(
+    '/api/v1/recordings',
+    {
+      schema: {
+        querystring: Search,
+        response: { 200: z.object({ total: z.number(), recordings: z.array(RecordingView) }) },
+      },
+    },
+    async (req) => {
+      const query = parse(Search, req.query);
+      const rooms = await access.scopeSearch(req, query);
+      return repo.searchRecordings(rooms ? { ...query, rooms } : query);
+    },
+  );
 
-  app.get('/api/v1/gateways', async () => repo.listGateways());
+  r.get(
+    '/api/v1/recordings/:id',
+    {
+      schema: {
+        params: RecordingParams,
+        response: { 200: RecordingView.extend({ tracks: z.array(TrackView) }) },
+      },
+    },
+    async (req) => {
+      const { id } = parse(RecordingParams, req.params);
+      const recording = await found(id);
+      await access.authorize(req, { recording, action: 'view-recording' });
+      return recording;
+    },
+  );
+
+  r.get(
+    '/api/v1/recordings/:id/tracks/:track/entries',
+    { schema: { params: TrackParams, querystring: EntryPage, response: { 200: z.array(EntryView) } } },
+    async (req) => {
+      const { id, track } = parse(TrackParams, req.params);
+      const page = parse(EntryPage, req.query);
+      await access.authorize(req, { recording: await found(id), track, action: 'verify' });
+      return repo.trackEntries(id, track, {
+        limit: page.limit,
+        ...(page.afterSeq !== undefined ? { afterSeq: page.afterSeq } : {}),
+      });
+    },
+  );
+
+  r.get(
+    '/api/v1/recordings/:id/tracks/:track/gaps',
+    { schema: { params: TrackParams, response: { 200: z.array(GapView) } } },
+    async (req) => {
+      const { id, track } = parse(TrackParams, req.params);
+      await access.authorize(req, { recording: await found(id), track, action: 'view-recording' });
+      return repo.trackGaps(id, track);
+    },
+  );
+
+  r.get('/api/v1/gateways', { schema: { response: { 200: GatewayListView } } }, async () =>
+    repo.listGateways(),
+  );
 }
 
 /** The HTTP status of each coded error the API answers with; any other code is a 500. */

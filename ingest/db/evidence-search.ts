@@ -21,6 +21,8 @@ export interface RecordingQuery {
   room?: string;
   matter?: string;
   gateway?: string;
+  /** Only recordings made in one of these rooms (an operator's scope); absent: every room. */
+  rooms?: string[];
   /** With `to`: recordings running at some instant in [from, to] (a running one extends to now). */
   from?: string;
   to?: string;
@@ -51,6 +53,7 @@ export async function searchRecordings(db: Queryable, q: RecordingQuery): Promis
          AND ($5::text IS NULL OR r.gateway = $5)
          AND ($6::timestamptz IS NULL OR COALESCE(r.ended_at, 'infinity') >= $6)
          AND ($7::timestamptz IS NULL OR r.started_at <= $7)
+         AND ($10::text[] IS NULL OR r.room = ANY($10::text[]))
      )
      SELECT n.total, p.*
      FROM (SELECT count(*) AS total FROM found) n
@@ -65,6 +68,7 @@ export async function searchRecordings(db: Queryable, q: RecordingQuery): Promis
       q.to ?? null,
       q.limit,
       q.offset,
+      q.rooms ?? null,
     ],
   );
   return {

@@ -1,0 +1,49 @@
+/** @module Which roles may call which /api/v1 route: the one table, read by the auth hook. */
+import type { Role } from './roles.ts';
+
+/** Routes anyone may call, signed in or not. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'POST /api/v1/session',
+  'GET /api/v1/health',
+  // The transparency log is public by design (as in RFC 9162): tree heads and proofs carry hashes,
+  // never evidence, and an auditor must be able to fetch them without an account on this server.
+  'GET /api/v1/log/key',
+  'GET /api/v1/log/tree-head',
+  'GET /api/v1/log/inclusion',
+  'GET /api/v1/log/consistency',
+]);
+
+const ADMIN: readonly Role[] = ['admin'];
+const OVERSIGHT: readonly Role[] = ['admin', 'auditor'];
+
+/**
+ * Routes limited to some roles, by `METHOD /pattern`. Any other /api/v1 route is open to every
+ * signed-in user, and routes that show a recording narrow further by room (RecordingAccess).
+ */
+export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
+  'GET /api/v1/users': ADMIN,
+  'POST /api/v1/users': ADMIN,
+  'PATCH /api/v1/users/:username': ADMIN,
+  'POST /api/v1/users/:username/tokens': ADMIN,
+  'GET /api/v1/gateways': OVERSIGHT,
+  'POST /api/v1/gateways/:fingerprint/approve': ADMIN,
+  'POST /api/v1/gateways/:fingerprint/revoke': ADMIN,
+  'GET /api/v1/audit': OVERSIGHT,
+  'GET /api/v1/audit/verify': OVERSIGHT,
+  'POST /api/v1/log/tree-head': ADMIN,
+};
+
+/** The key of a route in the tables above. */
+export function routeKey(method: string, url: string | undefined): string {
+  return `${method.toUpperCase()} ${url ?? ''}`;
+}
+
+/** The roles allowed on a route, or null when every signed-in user is. */
+export function rolesFor(method: string, url: string | undefined): readonly Role[] | null {
+  return ROUTE_ROLES[routeKey(method, url)] ?? null;
+}
+
+/** Methods that change state: a cookie-authenticated request with one must carry the CSRF token. */
+export function changesState(method: string): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase());
+}
