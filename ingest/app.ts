@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
+import { registerMediaRoutes } from './api/media-routes.ts';
 import { registerErrorHandler, registerRoutes } from './api/routes.ts';
 import { registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
@@ -172,6 +173,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     // Users, sessions and audited access: the auth hook goes first, every /api/v1 route passes it.
     const { access } = await registerAccessControl(http, { repo, access: config.access, clock, decide });
     registerRoutes(http, repo, access);
+    registerMediaRoutes(http, { repo, store, access, indexed: consumer });
     registerWebRoutes(http);
     registerLogRoutes(http, transparencyLog, logKey);
     await http.listen({ host: config.http.host, port: config.http.port });

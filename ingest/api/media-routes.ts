@@ -2,7 +2,6 @@
  * @module HLS for supervisors: each track's playlist built from the index, its segments served byte for byte from
  * the object store (ranges, ETag; a presigned redirect for S3), and each track's verification state.
  */
-import type { EventEmitter } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Entry, RecordingId, TrackId } from '../../protocol/entry.ts';
@@ -29,9 +28,15 @@ export interface MediaRoutesOptions {
    * The consumer (or anything emitting its `indexed` events): with it, live playlists offer blocking reload
    * (`_HLS_msn`), answered as soon as the awaited segment is indexed. Without it they are polled.
    */
-  indexed?: EventEmitter<{ indexed: [{ entry: Entry }] }>;
+  indexed?: IndexedEvents;
   /** How often a blocked reload re-reads the index anyway (another ingest node may index the segment). */
   blockPollMs?: number;
+}
+
+/** The part of the consumer's events a blocked playlist reload listens to. */
+export interface IndexedEvents {
+  on(event: 'indexed', listener: (e: { entry: Entry }) => void): unknown;
+  off(event: 'indexed', listener: (e: { entry: Entry }) => void): unknown;
 }
 
 /** The route whose body gets each track's verification state. */
