@@ -110,3 +110,30 @@ export const CameraConfig = z
   .describe('a camera of the room');
 /** A parsed camera. */
 export type CameraConfig = z.infer<typeof CameraConfig>;
+
+/** A synthetic microphone: ffmpeg's test tone, for demos and tests. */
+export const SyntheticMicrophoneSource = z
+  .strictObject({
+    kind: z.literal('synthetic').describe('synthetic microphone (ffmpeg test tone)'),
+    tone: z.number().min(20).max(20_000).default(660).describe('frequency of the test tone in Hz'),
+  })
+  .describe('a synthetic microphone: a test tone');
+
+/** Where a microphone's sound comes from: an audio-only RTSP stream (an IP audio encoder) or a test tone. */
+export const MicrophoneSource = z
+  .discriminatedUnion('kind', [SyntheticMicrophoneSource, RtspSource])
+  .describe('where the sound comes from: kind synthetic or rtsp (an audio-only stream)');
+
+/**
+ * A microphone of the room (同步录音 from a table or ceiling microphone, through an IP audio encoder): its own
+ * track, recorded beside the cameras. A stream that also carries video is recorded for its audio only.
+ */
+export const MicrophoneConfig = z
+  .strictObject({
+    id: TrackId.describe('microphone id, also the track id of its sound: 1–63 of a-z, 0-9, ".", "_", "-"'),
+    name: z.string().min(1).max(200).describe('microphone name shown to people, e.g. "桌面麦克风 table"'),
+    source: MicrophoneSource,
+  })
+  .describe('a microphone of the room, recorded as a track of its own');
+/** A parsed microphone. */
+export type MicrophoneConfig = z.infer<typeof MicrophoneConfig>;

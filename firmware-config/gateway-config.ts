@@ -1,7 +1,7 @@
 /** @module The gateway configuration (网关配置): identity, room, cameras, ingest, console, spool and log. */
 import { z } from 'zod';
 import { GatewayId } from '../protocol/entry.ts';
-import { CameraConfig } from './camera-config.ts';
+import { CameraConfig, MicrophoneConfig } from './camera-config.ts';
 import { ProfileName, RoomProfile } from './room-profile.ts';
 
 /** A room id: lowercase letters, digits and dashes, e.g. "hearing-1". */
@@ -62,6 +62,13 @@ export const GatewayConfig = z
         });
       })
       .describe('the cameras of the room; ids are unique (each is a track of the recording)'),
+    microphones: z
+      .array(MicrophoneConfig)
+      .max(16)
+      .default([])
+      .describe(
+        'microphones recorded as tracks of their own, beside the cameras; ids unique among all tracks',
+      ),
     ingest: z
       .strictObject({
         mqttUrl: z
@@ -88,6 +95,34 @@ export const GatewayConfig = z
           .max(65535)
           .default(8090)
           .describe('port of the operator console; 0: any free port'),
+        officersFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'officer list (执法人员名单; YAML or JSON, officers: [{id, name}]) that Start checks credential numbers against; unset: the form of a number only',
+          ),
+        startReserveMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(1024)
+          .describe(
+            'refuse to start a recording (GW_DISK_FULL) when the spool disk has less than this many MiB free; a running recording goes on',
+          ),
+        diskLowMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(4096)
+          .describe('alarm "disk-low" when the spool disk has less than this many MiB free'),
+        ingestUnreachableSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(30)
+          .describe('alarm "ingest-unreachable" when the broker has been out of reach this many seconds'),
       })
       .prefault({})
       .describe("the operator's web console (操作台)"),
@@ -114,6 +149,20 @@ export const GatewayConfig = z
       .strictObject({ level: LogLevel.default('info') })
       .prefault({})
       .describe('logging'),
+  })
+  .superRefine((config, ctx) => {
+    const cameras = new Set(config.cameras.map((c) => c.id));
+    const seen = new Set<string>();
+    config.microphones.forEach((mic, i) => {
+      if (cameras.has(mic.id) || seen.has(mic.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['microphones', i, 'id'],
+          message: `track id "${mic.id}" is used twice (camera and microphone ids share one namespace)`,
+        });
+      }
+      seen.add(mic.id);
+    });
   })
   .describe('quanlu gateway configuration (网关配置)');
 

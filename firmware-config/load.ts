@@ -61,9 +61,14 @@ export function checkAgainstProfile(config: GatewayConfig, profile: RoomProfile)
       `cameras: the ${profile.name} profile takes ${range} cameras; this config has ${cameras.length}`,
     );
   }
-  if (profile.audio.required && cameras.length > 0 && !cameras.some((c) => c.audio)) {
+  if (
+    profile.audio.required &&
+    cameras.length > 0 &&
+    !cameras.some((c) => c.audio) &&
+    config.microphones.length === 0
+  ) {
     problems.push(
-      `cameras: the ${profile.name} profile requires audio; set audio: true on at least one camera`,
+      `cameras: the ${profile.name} profile requires audio; set audio: true on at least one camera, or add a microphone`,
     );
   }
   cameras.forEach((camera, i) => {

@@ -16,6 +16,7 @@ export const GATEWAY_ERRORS = {
     'the camera answered an ONVIF request with something that is not a valid ONVIF response',
   GW_CAMERA_NO_PROFILE: 'the camera offers no media profile with a video stream',
   GW_CAMERA_NO_VIDEO: 'the stream carries no video',
+  GW_MICROPHONE_NO_AUDIO: "a microphone's stream carries no audio",
   GW_CAMERA_CODEC_UNSUPPORTED:
     'the camera sends a codec quanlu cannot record as evidence (e.g. HEVC for the browser player)',
   GW_CAPTURE_FAILED: 'ffmpeg could not capture the stream',
@@ -25,6 +26,13 @@ export const GATEWAY_ERRORS = {
   GW_RECORDING_ACTIVE: 'a recording is already running in this room',
   GW_RECORDING_NONE: 'no recording is running',
   GW_RECORDING_ELEMENTS: 'a required recording element (case, matter, officers, room) is missing or invalid',
+  // operator console, alarms and remote control (issue 6)
+  GW_DISK_FULL:
+    'the spool disk has less free space than the start reserve: no new recording starts; nothing unacknowledged is evicted',
+  GW_CONSOLE_BAD_REQUEST: 'a console API request does not match its schema; nothing changed',
+  GW_STOP_UNCONFIRMED: 'stop needs confirm: true, so that a stray tap never ends a recording',
+  GW_OFFICERS_UNREADABLE: 'the officer list file cannot be read or does not match its schema',
+  GW_COMMAND_INVALID: 'a remote command does not parse, or names another room; nothing changed',
   // spool
   // uplink
   GW_UPLINK_OBJECT: 'an object could not be uploaded to the store; it stays in the spool and is retried',
@@ -36,21 +44,30 @@ export const GATEWAY_ERRORS = {
   GW_SPOOL_STATE: 'an entry cannot move to that state from its current one',
   GW_SPOOL_INVALID_INPUT: 'an entry, object or name handed to the spool fails its schema, hash or size',
   // docks: body-worn recorders offloaded at a dock station (gateway/dock, issue 7)
-  GW_DOCK_DEVICE_UNKNOWN: 'a docked volume has no device serial the dock-station profile can read; nothing is read',
-  GW_DOCK_OFFICER_UNKNOWN: 'no officer is assigned to the device at the ingest (last synced copy); footage is sealed with officer null',
-  GW_DOCK_OFFICER_SYNC: 'the device-to-officer assignments could not be fetched from the ingest; the last synced copy is used',
-  GW_DOCK_NAME_INVALID: 'a file name on the volume is not a plain relative name (control characters, backslash, "..", too long); skipped',
+  GW_DOCK_DEVICE_UNKNOWN:
+    'a docked volume has no device serial the dock-station profile can read; nothing is read',
+  GW_DOCK_OFFICER_UNKNOWN:
+    'no officer is assigned to the device at the ingest (last synced copy); footage is sealed with officer null',
+  GW_DOCK_OFFICER_SYNC:
+    'the device-to-officer assignments could not be fetched from the ingest; the last synced copy is used',
+  GW_DOCK_NAME_INVALID:
+    'a file name on the volume is not a plain relative name (control characters, backslash, "..", too long); skipped',
   GW_DOCK_SYMLINK: 'a symbolic link on the volume; never followed, wherever it points; skipped',
   GW_DOCK_NOT_REGULAR: 'a device file, FIFO or socket on the volume; never opened; skipped',
   GW_DOCK_EMPTY_FILE: 'a 0-byte file on the volume; nothing to seal; left on the device',
   GW_DOCK_NOT_MEDIA: 'a file that is not media, and the profile ignores non-media files; left on the device',
-  GW_DOCK_MEDIA_TRUNCATED: 'an MP4/MOV file whose boxes do not fill it (truncated); offloaded as it is, byte for byte, marked not intact',
-  GW_DOCK_FILE_CHANGING: 'a file changed while it was read (still growing, or replaced); not sealed; read again later',
-  GW_DOCK_DUPLICATE_CONTENT: 'a file has the same content as another file already offloaded; sealed under its own name, stored once',
-  GW_DOCK_VOLUME_REMOVED: 'the volume went away while a file was read; nothing of that file is sealed; resumed on re-dock',
+  GW_DOCK_MEDIA_TRUNCATED:
+    'an MP4/MOV file whose boxes do not fill it (truncated); offloaded as it is, byte for byte, marked not intact',
+  GW_DOCK_FILE_CHANGING:
+    'a file changed while it was read (still growing, or replaced); not sealed; read again later',
+  GW_DOCK_DUPLICATE_CONTENT:
+    'a file has the same content as another file already offloaded; sealed under its own name, stored once',
+  GW_DOCK_VOLUME_REMOVED:
+    'the volume went away while a file was read; nothing of that file is sealed; resumed on re-dock',
   GW_DOCK_READ_FAILED: 'a file on the volume could not be read; not sealed; read again later',
   GW_DOCK_UPLOAD_FAILED: 'a file could not be stored in the object store; not sealed; read again later',
-  GW_DOCK_WIPE_SKIPPED: 'a file was not deleted or moved: it changed on the device since it was sealed, or is gone',
+  GW_DOCK_WIPE_SKIPPED:
+    'a file was not deleted or moved: it changed on the device since it was sealed, or is gone',
   GW_DOCK_WIPE_FAILED: 'deleting or moving an acknowledged file on the device failed; retried',
 } as const;
 

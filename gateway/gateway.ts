@@ -8,7 +8,13 @@ import type { KeyPair } from '../protocol/keys.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { StreamSource } from './capture/camera-supervisor.ts';
-import { onvifStreamSource, rtspSource, syntheticSource, withCredentials } from './capture/stream-sources.ts';
+import {
+  microphoneSource,
+  onvifStreamSource,
+  rtspSource,
+  syntheticSource,
+  withCredentials,
+} from './capture/stream-sources.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
@@ -37,6 +43,8 @@ export interface Gateway {
   spool: Spool;
   recorder: RoomRecorder;
   uplink: Uplink | null;
+  /** The gateway's MQTT client when it has an uplink (the console's alarms and remote control use it). */
+  mqtt: MqttClient | null;
   log: Logger;
   /** Resumes a recording that was running when the gateway stopped. */
   start(): Promise<void>;
@@ -68,13 +76,24 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     gateway: config.gateway.id,
     room: config.room.id,
     keyPair: identity.keyPair,
-    cameras: config.cameras.map((c) => ({
-      id: c.id,
-      name: c.name,
-      audio: c.audio,
-      device: null,
-      source: sourceFor(c),
-    })),
+    cameras: [
+      ...config.cameras.map((c) => ({
+        id: c.id,
+        name: c.name,
+        kind: 'camera' as const,
+        audio: c.audio,
+        device: null,
+        source: sourceFor(c),
+      })),
+      ...config.microphones.map((m) => ({
+        id: m.id,
+        name: m.name,
+        kind: 'microphone' as const,
+        audio: true,
+        device: null,
+        source: microphoneSource(m),
+      })),
+    ],
     segmentSeconds: profile.segmentSeconds,
     stallSeconds: profile.stallSeconds,
     connectGraceMs: 10_000,
@@ -112,6 +131,7 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     spool,
     recorder,
     uplink,
+    mqtt: mqttClient,
     log,
     async start() {
       await recorder.resume();

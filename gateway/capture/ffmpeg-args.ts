@@ -2,7 +2,10 @@
 
 /** Where the pictures come from. */
 export type CaptureInput =
-  | { kind: 'rtsp'; url: string; timeoutMs: number }
+  /** `audioOnly`: a microphone's stream; any video it carries is left out. */
+  | { kind: 'rtsp'; url: string; timeoutMs: number; audioOnly?: boolean }
+  /** A synthetic microphone: a paced test tone. */
+  | { kind: 'synthetic-tone'; toneHz: number }
   | {
       kind: 'synthetic';
       width: number;
@@ -61,6 +64,9 @@ export function drawtextEscape(text: string): string {
 function inputArgs(input: CaptureInput, segmentSeconds: number): string[] {
   if (input.kind === 'rtsp') {
     return ['-rtsp_transport', 'tcp', '-timeout', String(input.timeoutMs * 1000), '-i', input.url];
+  }
+  if (input.kind === 'synthetic-tone') {
+    return ['-re', '-f', 'lavfi', '-i', `sine=frequency=${input.toneHz}:sample_rate=48000`];
   }
   const { width, height, fps } = input;
   // -re paces the test source at its frame rate, as a real camera would deliver it.
@@ -122,14 +128,23 @@ function syntheticEncode(
   ];
 }
 
-/** The ffmpeg arguments of one segmenter run: stream copy of video, segments announced on stdout. */
+/** Whether a capture input's track holds video: false for a microphone. */
+export function carriesVideo(input: CaptureInput): boolean {
+  return input.kind === 'synthetic' || (input.kind === 'rtsp' && !input.audioOnly);
+}
+
+/**
+ * The ffmpeg arguments of one segmenter run: stream copy of video, segments announced on stdout. A microphone
+ * (no video) is segmented by its audio alone; audio packets are all keyframes, so the cuts are exact.
+ */
 export function segmenterArgs(plan: SegmenterPlan): string[] {
   const synthetic = plan.input.kind === 'synthetic';
+  const video = carriesVideo(plan.input);
   const audio: string[] =
     plan.audio === 'none'
       ? ['-an']
       : [
-          synthetic ? '-map' : '-map',
+          '-map',
           synthetic ? '1:a:0' : '0:a:0',
           ...(plan.audio === 'copy' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '96k', '-ar', '48000']),
         ];
@@ -144,9 +159,7 @@ export function segmenterArgs(plan: SegmenterPlan): string[] {
     '-stats_period',
     String(PROGRESS_PERIOD_SECONDS),
     ...inputArgs(plan.input, plan.segmentSeconds),
-    '-map',
-    '0:v:0',
-    ...(synthetic ? [] : ['-c:v', 'copy']),
+    ...(video ? ['-map', '0:v:0', ...(synthetic ? [] : ['-c:v', 'copy'])] : ['-vn']),
     ...audio,
     '-f',
     'segment',

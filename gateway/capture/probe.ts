@@ -152,3 +152,30 @@ export function rememberedProbe(
     return streams;
   };
 }
+
+/**
+ * Reads a microphone's stream: it must carry audio; video, if any, is ignored. Quick probe first, full probe
+ * when the quick answer names no audio codec, as for cameras.
+ */
+export async function probeMicrophone(
+  url: string,
+  where: string,
+  timeoutMs: number,
+  ffprobe = 'ffprobe',
+): Promise<{ audio: { codec: string } }> {
+  const named = (streams: readonly ProbedStream[] | null) =>
+    streams?.find((s) => s.codec_type === 'audio' && s.codec_name && s.codec_name !== 'none');
+  const quick = await runProbe(url, where, timeoutMs, ffprobe, true).catch((err: GatewayError) => {
+    if (err.code === 'GW_CAPTURE_FAILED') return null;
+    throw err;
+  });
+  const full = named(quick) ? quick! : await runProbe(url, where, timeoutMs, ffprobe, false);
+  const audio = named(full);
+  if (!audio) {
+    throw new GatewayError(
+      'GW_MICROPHONE_NO_AUDIO',
+      `${where} sends no audio (streams: ${full.map((s) => s.codec_name).join(', ') || 'none'})`,
+    );
+  }
+  return { audio: { codec: audio.codec_name! } };
+}

@@ -1,12 +1,12 @@
 /** @module Turns a configured camera into a stream source the supervisor can start: synthetic, plain RTSP, or ONVIF. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { CameraConfig } from '../../firmware-config/camera-config.ts';
+import type { CameraConfig, MicrophoneConfig } from '../../firmware-config/camera-config.ts';
 import type { Clock } from '../../protocol/time.ts';
 import type { StreamSource } from './camera-supervisor.ts';
 import { audioPlanFor } from './ffmpeg-args.ts';
 import { connectOnvif } from './onvif-source.ts';
-import { rememberedProbe } from './probe.ts';
+import { probeMicrophone, rememberedProbe } from './probe.ts';
 
 /** Fonts for the synthetic camera's burned-in clock, CJK-capable first. */
 const FONTS = [
@@ -126,6 +126,32 @@ export function onvifStreamSource(
         .join(' ')
         .slice(0, 200);
       return { device: device || null, clockOffsetMs: Math.round(offset.offsetMs) };
+    },
+  };
+}
+
+/**
+ * A stream source for a microphone: a test tone, or an audio-only RTSP stream (probed once per recording; a
+ * codec MPEG-TS cannot carry, e.g. G.711, is converted to AAC).
+ */
+export function microphoneSource(mic: MicrophoneConfig, timeoutMs = 5000): StreamSource {
+  const s = mic.source;
+  if (s.kind === 'synthetic') {
+    return { prepare: async () => ({ input: { kind: 'synthetic-tone', toneHz: s.tone }, audio: 'aac' }) };
+  }
+  const url = withCredentials(s.url, s.username, s.password);
+  const probe = rememberedProbe(async (u, where, t) => {
+    const { audio } = await probeMicrophone(u, where, t);
+    // The camera-shaped answer rememberedProbe keeps; a microphone has no video.
+    return { video: { codec: 'none', width: null, height: null }, audio };
+  });
+  return {
+    async prepare({ recheck } = { recheck: true }) {
+      const streams = await probe(url, `microphone ${mic.name} (${redactUrl(url)})`, timeoutMs, recheck);
+      return {
+        input: { kind: 'rtsp', url, timeoutMs, audioOnly: true },
+        audio: audioPlanFor(streams.audio?.codec ?? null, true),
+      };
     },
   };
 }

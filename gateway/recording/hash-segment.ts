@@ -48,12 +48,14 @@ export async function hashSegment(path: string): Promise<SegmentFacts> {
 }
 
 /** Why a segment does not hold what it should, or null when it does. */
-export function segmentProblem(ts: TsSummary, expectAudio: boolean): string | null {
+export function segmentProblem(ts: TsSummary, expect: { video: boolean; audio: boolean }): string | null {
   const video = ts.streams.filter((s) => s.kind === 'video' && s.packets > 0);
   const audio = ts.streams.filter((s) => s.kind === 'audio' && s.packets > 0);
   if (ts.packets === 0) return 'the segment holds no MPEG-TS packets';
-  if (video.length === 0) return 'the segment holds no video packets';
-  if (expectAudio && audio.length === 0)
-    return 'the segment holds no audio packets though the camera sends audio';
+  if (expect.video && video.length === 0) return 'the segment holds no video packets';
+  if (expect.audio && audio.length === 0)
+    return expect.video
+      ? 'the segment holds no audio packets though the camera sends audio'
+      : 'the segment holds no audio packets though it is a microphone';
   return null;
 }

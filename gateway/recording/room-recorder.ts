@@ -17,6 +17,8 @@ import { chainCursor, TrackRecorder, type TrackStats } from './track-recorder.ts
 export interface RoomCamera {
   id: string;
   name: string;
+  /** A camera (video, and audio when `audio`), or a microphone (audio only), each a track of its own. */
+  kind: 'camera' | 'microphone';
   audio: boolean;
   device: string | null;
   source: StreamSource;
@@ -173,7 +175,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
         start: isoTime(now),
         continuity: 'continuous',
         case: elements,
-        source: { kind: 'camera', name: camera.name, officer: null, ...identity },
+        source: { kind: camera.kind, name: camera.name, officer: null, ...identity },
         startedBy: input.startedBy,
       });
       await o.spool.put(open);
@@ -328,7 +330,7 @@ export class RoomRecorder extends EventEmitter<RoomRecorderEvents> {
       o.spool,
       o.clock,
       o.clockReading,
-      camera.audio,
+      { video: camera.kind === 'camera', audio: camera.audio || camera.kind === 'microphone' },
       o.log.child({ track: camera.id }),
     );
     recorder.on('sealed', (s) => this.emit('sealed', s));

@@ -57,7 +57,8 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     private readonly spool: Spool,
     private readonly clock: Clock,
     private readonly reading: () => ClockReading,
-    private readonly expectAudio: boolean,
+    /** The streams every segment must hold: video and audio for a camera with sound, audio for a microphone. */
+    private readonly expect: { video: boolean; audio: boolean },
     private readonly log: Logger,
   ) {
     super();
@@ -95,7 +96,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
 
   async #sealSegment(seg: PlacedSegment): Promise<void> {
     const facts = await hashSegment(seg.path);
-    const problem = segmentProblem(facts.ts, this.expectAudio);
+    const problem = segmentProblem(facts.ts, this.expect);
     if (problem) {
       // Sealed all the same: evidence is never dropped. The watchdog restarts the camera if it persists.
       this.stats.invalidSegments++;

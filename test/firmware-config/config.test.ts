@@ -127,6 +127,7 @@ t.test('a minimal YAML file gets every default', async (t) => {
         source: { kind: 'synthetic', width: 1280, height: 720, fps: 25, bitrateKbps: 2000, tone: 440 },
       },
     ],
+    microphones: [],
     ingest: {},
     console: { host: '127.0.0.1', port: 8090 },
     spool: { minFreeMiB: 512, retainAckedMiB: 1024 },
@@ -572,4 +573,21 @@ t.test('the demo configuration has N synthetic cameras with distinct tones', asy
     message: /takes 2–8 cameras/,
   });
   t.equal(demoGatewayConfig({ cameras: 1, profile: 'interview-room' }).cameras.length, 1);
+});
+
+t.test('a microphone id may not repeat a camera id: one namespace of tracks', async (t) => {
+  refuses(
+    t,
+    { ...minimal(), microphones: [{ id: 'cam-1', name: 'table', source: { kind: 'synthetic' } }] },
+    'microphones[0].id',
+  );
+});
+
+t.test('a room that requires audio accepts a microphone instead of camera sound', async (t) => {
+  const input = {
+    ...minimal(),
+    cameras: [{ id: 'cam-1', name: 'x', audio: false, source: { kind: 'synthetic' } }],
+    microphones: [{ id: 'mic-1', name: 'table', source: { kind: 'synthetic' } }],
+  };
+  t.equal(parseGatewayConfig(input).config.microphones[0]!.source.kind, 'synthetic');
 });

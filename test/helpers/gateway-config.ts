@@ -20,6 +20,7 @@ export function testGatewayConfig(
   cameras: TestCamera[],
   segmentSeconds = 2,
   stallSeconds = 3,
+  microphones: { id: string; source: Record<string, unknown> }[] = [],
 ): LoadedGatewayConfig {
   return parseGatewayConfig({
     gateway: { id: 'gw-test', dataDir },
@@ -38,6 +39,7 @@ export function testGatewayConfig(
       },
     },
     cameras: cameras.map((c) => ({ name: c.id, ...c })),
+    microphones: microphones.map((m) => ({ name: m.id, ...m })),
     log: { level: 'warn' },
   });
 }
