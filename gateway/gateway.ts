@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
+import { DockSettings } from '../firmware-config/dock-profile.ts';
 import type { LoadedGatewayConfig } from '../firmware-config/load.ts';
 import type { ClockReading } from '../protocol/entry.ts';
 import type { KeyPair } from '../protocol/keys.ts';
@@ -15,6 +16,7 @@ import {
   syntheticSource,
   withCredentials,
 } from './capture/stream-sources.ts';
+import { DockSupervisor } from './dock/dock-supervisor.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
@@ -33,6 +35,8 @@ export interface GatewayDeps {
   backoff?: { initialMs: number; maxMs: number };
   /** Where sealed evidence goes: the broker and the object store. Without it the gateway only spools. */
   uplink?: { mqttUrl: string; store: ObjectStore; republishAfterMs?: number };
+  /** Dock stations: settings over the profile's dock section (tests point `root` at a temp folder). */
+  dock?: Partial<DockSettings>;
 }
 
 /** A built gateway. */
@@ -45,6 +49,8 @@ export interface Gateway {
   uplink: Uplink | null;
   /** The gateway's MQTT client when it has an uplink (the console's alarms and remote control use it). */
   mqtt: MqttClient | null;
+  /** The body-worn recorder dock, on a dock-station profile with an uplink; null otherwise. */
+  dock: DockSupervisor | null;
   log: Logger;
   /** Resumes a recording that was running when the gateway stopped. */
   start(): Promise<void>;
@@ -124,6 +130,25 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     const up = uplink;
     recorder.on('sealed', () => up.notify());
   }
+  let dock: DockSupervisor | null = null;
+  if (profile.kind === 'dock' && uplink && deps.uplink) {
+    const d = new DockSupervisor({
+      gateway: config.gateway.id,
+      keyPair: identity.keyPair,
+      settings: DockSettings.parse({ ...(profile.dock ?? {}), ...(deps.dock ?? {}) }),
+      spool,
+      store: deps.uplink.store,
+      dataDir: config.gateway.dataDir,
+      clock,
+      clockReading: deps.clockReading ?? (() => ({ offsetMs: 0, rttMs: null, source: 'none' })),
+      log: log.child({ component: 'dock' }),
+      mqtt: mqttClient,
+    });
+    const up = uplink;
+    up.on('acknowledged', () => d.acknowledged());
+    d.on('change', () => up.notify());
+    dock = d;
+  }
   return {
     id: config.gateway.id,
     keyPair: identity.keyPair,
@@ -132,12 +157,15 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     recorder,
     uplink,
     mqtt: mqttClient,
+    dock,
     log,
     async start() {
       await recorder.resume();
       uplink?.start();
+      await dock?.start();
     },
     async close() {
+      await dock?.stop();
       await recorder.shutdown();
       if (uplink) {
         await uplink.stop();
