@@ -377,7 +377,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   async #checkObject(c: Candidate): Promise<{ c: Candidate; object?: IndexedEntry['object'] } | null> {
-    if (c.entry.kind !== 'segment') return { c };
+    if (c.entry.kind !== 'segment' && c.entry.kind !== 'file') return { c };
     const { sha256, size } = c.entry.object;
     const head = await this.#o.store.head(sha256);
     if (!head) {

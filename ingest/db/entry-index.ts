@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Entry, SignedEntry } from '../../protocol/entry.ts';
+import { recordFootage } from './device-store.ts';
 import { advanceTracks, openTracks, recordObjects } from './index-effects.ts';
 import type { Database } from './open-database.ts';
 import { type Queryable, run, type TrackStatus, trackKey, transaction } from './rows.ts';
@@ -121,6 +122,7 @@ export async function indexBatch(db: Database, batch: readonly IndexedEntry[]): 
     await openTracks(tx, done);
     await advanceTracks(tx, done);
     await recordObjects(tx, done);
+    await recordFootage(tx, done);
     return result;
   });
 }
@@ -205,7 +207,9 @@ async function insertEntries(tx: pg.PoolClient, fresh: IndexedEntry[]): Promise<
       fresh.map((e) => e.entry.gateway),
       fresh.map((e) => e.entryText),
       fresh.map((e) => e.signed.sig),
-      fresh.map((e) => (e.entry.kind === 'segment' ? e.entry.object.sha256 : null)),
+      fresh.map((e) =>
+        e.entry.kind === 'segment' || e.entry.kind === 'file' ? e.entry.object.sha256 : null,
+      ),
     ],
   );
   return new Set(res.rows.map((r) => String(r.hash)));

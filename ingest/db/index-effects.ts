@@ -109,10 +109,11 @@ export async function advanceTracks(tx: pg.PoolClient, done: IndexedEntry[]): Pr
       close: null,
     };
     if (e.seq > step.lastSeq) Object.assign(step, { lastSeq: e.seq, lastHash: signed.hash });
-    if (e.kind === 'segment') {
+    if (e.kind === 'segment' || e.kind === 'file') {
+      // a dock's file is a whole object like a segment: close counts it [EVIDENCE §6.4]
       step.segments += 1;
       step.bytes += e.object.size;
-      step.mediaMs += e.durationMs;
+      if (e.kind === 'segment') step.mediaMs += e.durationMs;
     }
     if (e.kind === 'close') step.close = e;
     steps.set(key, step);
