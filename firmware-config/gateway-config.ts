@@ -123,6 +123,34 @@ export const GatewayConfig = z
           .max(3600)
           .default(30)
           .describe('alarm "ingest-unreachable" when the broker has been out of reach this many seconds'),
+        officersFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'officer list (执法人员名单; YAML or JSON, officers: [{id, name}]) that Start checks credential numbers against; unset: the form of a number only',
+          ),
+        startReserveMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(1024)
+          .describe(
+            'refuse to start a recording (GW_DISK_FULL) when the spool disk has less than this many MiB free; a running recording goes on',
+          ),
+        diskLowMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(4096)
+          .describe('alarm "disk-low" when the spool disk has less than this many MiB free'),
+        ingestUnreachableSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(30)
+          .describe('alarm "ingest-unreachable" when the broker has been out of reach this many seconds'),
       })
       .prefault({})
       .describe("the operator's web console (操作台)"),
