@@ -1,6 +1,7 @@
 /** @module The gateway configuration (网关配置): identity, room, cameras, ingest, console, spool and log. */
 import { z } from 'zod';
 import { GatewayId } from '../protocol/entry.ts';
+import { StoreConfig } from '../store/store-config.ts';
 import { CameraConfig, MicrophoneConfig } from './camera-config.ts';
 import { ProfileName, RoomProfile } from './room-profile.ts';
 
@@ -82,6 +83,10 @@ export const GatewayConfig = z
           .min(1)
           .optional()
           .describe('local object-store folder (content addressed), for the one-machine setup'),
+        // deployment (issue 9): the at-scale store the gateway uploads to
+        store: StoreConfig.optional().describe(
+          'object store the gateway uploads to (an S3 bucket at scale); overrides storeDir',
+        ),
       })
       .prefault({})
       .describe('where evidence goes (上传): the ingest broker and object store'),
@@ -95,34 +100,6 @@ export const GatewayConfig = z
           .max(65535)
           .default(8090)
           .describe('port of the operator console; 0: any free port'),
-        officersFile: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            'officer list (执法人员名单; YAML or JSON, officers: [{id, name}]) that Start checks credential numbers against; unset: the form of a number only',
-          ),
-        startReserveMiB: z
-          .number()
-          .int()
-          .min(0)
-          .default(1024)
-          .describe(
-            'refuse to start a recording (GW_DISK_FULL) when the spool disk has less than this many MiB free; a running recording goes on',
-          ),
-        diskLowMiB: z
-          .number()
-          .int()
-          .min(0)
-          .default(4096)
-          .describe('alarm "disk-low" when the spool disk has less than this many MiB free'),
-        ingestUnreachableSeconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(3600)
-          .default(30)
-          .describe('alarm "ingest-unreachable" when the broker has been out of reach this many seconds'),
         officersFile: z
           .string()
           .min(1)
@@ -177,6 +154,19 @@ export const GatewayConfig = z
       .strictObject({ level: LogLevel.default('info') })
       .prefault({})
       .describe('logging'),
+    // operations (issue 9): Prometheus metrics when the operator console does not serve them
+    metrics: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('address the metrics listener binds to'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .describe('port of the metrics listener (GET /metrics, Prometheus text); 0: any free port'),
+      })
+      .optional()
+      .describe('a small HTTP listener serving only GET /metrics; unset: no listener of its own'),
   })
   .superRefine((config, ctx) => {
     const cameras = new Set(config.cameras.map((c) => c.id));
