@@ -33,13 +33,6 @@ export const GATEWAY_ERRORS = {
   GW_STOP_UNCONFIRMED: 'stop needs confirm: true, so that a stray tap never ends a recording',
   GW_OFFICERS_UNREADABLE: 'the officer list file cannot be read or does not match its schema',
   GW_COMMAND_INVALID: 'a remote command does not parse, or names another room; nothing changed',
-  // operator console, alarms and remote control (issue 6)
-  GW_DISK_FULL:
-    'the spool disk has less free space than the start reserve: no new recording starts; nothing unacknowledged is evicted',
-  GW_CONSOLE_BAD_REQUEST: 'a console API request does not match its schema; nothing changed',
-  GW_STOP_UNCONFIRMED: 'stop needs confirm: true, so that a stray tap never ends a recording',
-  GW_OFFICERS_UNREADABLE: 'the officer list file cannot be read or does not match its schema',
-  GW_COMMAND_INVALID: 'a remote command does not parse, or names another room; nothing changed',
   // spool
   // uplink
   GW_UPLINK_OBJECT: 'an object could not be uploaded to the store; it stays in the spool and is retried',
