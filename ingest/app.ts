@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
+import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
 import { registerErrorHandler, registerRoutes } from './api/routes.ts';
@@ -176,6 +177,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     registerMediaRoutes(http, { repo, store, access, indexed: consumer });
     registerWebRoutes(http);
     registerLogRoutes(http, transparencyLog, logKey);
+    registerDockRoutes(http, db, clock);
     await http.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => http.close());
     const address = http.server.address();
