@@ -14,6 +14,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
+import { registerCommandRoutes } from './control/command-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
 import { registerErrorHandler, registerRoutes } from './api/routes.ts';
 import { registerWebRoutes } from './api/web-routes.ts';
@@ -174,6 +175,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     // Users, sessions and audited access: the auth hook goes first, every /api/v1 route passes it.
     const { access } = await registerAccessControl(http, { repo, access: config.access, clock, decide });
     registerRoutes(http, repo, access);
+    // Remote start/stop of a room's recording over MQTT (issue 6).
+    registerCommandRoutes(http, { mqtt: client, repo });
     registerMediaRoutes(http, { repo, store, access, indexed: consumer });
     registerWebRoutes(http);
     registerLogRoutes(http, transparencyLog, logKey);

@@ -44,6 +44,8 @@ export const INGEST_ERRORS = {
   INGEST_USER_EXISTS: 'a user with this name already exists',
   // playlists and media (issue 5: playlists)
   INGEST_RANGE_INVALID: 'the Range header is malformed, or starts past the end of the object',
+  // remote control of gateways (issue 6)
+  INGEST_COMMAND_TIMEOUT: 'the gateway did not answer the command in time; retry with the same command id',
 } as const;
 
 /** An ingest error code. */
