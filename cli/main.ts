@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
+import { exportCommand } from './export.ts';
 import { gatewayCommand } from './gateway.ts';
 import { ingestCommand } from './ingest.ts';
 import { verifyCommand } from './verify/command.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   demoCommand(program);
   gatewayCommand(program);
   ingestCommand(program);
+  exportCommand(program);
   return program;
 }
 

@@ -3,8 +3,10 @@ import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { verifyChains } from '../../protocol/verifier.ts';
+import { renderPackageReport } from './package-report-text.ts';
 import { readFolder } from './read-folder.ts';
 import { renderReport } from './report-text.ts';
+import { isBag, verifyPackage } from './verify-package.ts';
 
 /** Exit codes of `quanlu verify`. */
 export const VERIFY_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -12,6 +14,7 @@ export const VERIFY_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 /** Options of the verify command. */
 export interface VerifyCommandOptions {
   keys?: string;
+  ingestKey?: string;
   json?: boolean;
   allowOpen?: boolean;
   progress?: boolean;
@@ -32,16 +35,30 @@ export async function runVerify(
       })
     : null;
   let done = 0;
-  const contents = await readFolder(folder, {
-    ...(opts.keys ? { keysDir: opts.keys } : {}),
-    progress: {
-      start: (total) => bar?.start(Math.ceil(total / 1048576), 0),
-      bytes: (n) => {
-        done += n;
-        bar?.update(Math.floor(done / 1048576));
-      },
+  const progress = {
+    start: (total: number) => bar?.start(Math.ceil(total / 1048576), 0),
+    bytes: (n: number) => {
+      done += n;
+      bar?.update(Math.floor(done / 1048576));
     },
-  });
+  };
+  const keysFrom = opts.keys
+    ? resolve(opts.keys)
+    : 'the folder (keys/) — pin them with --keys to trust nothing in the folder';
+  if (await isBag(folder)) {
+    const pkg = await verifyPackage(folder, {
+      ...(opts.keys ? { keysDir: opts.keys } : {}),
+      ...(opts.ingestKey ? { ingestKey: opts.ingestKey } : {}),
+      allowOpen: Boolean(opts.allowOpen),
+      progress,
+    });
+    bar?.stop();
+    io.out.write(
+      opts.json ? `${JSON.stringify(pkg, null, 2)}\n` : `${renderPackageReport(pkg, folder, keysFrom)}\n`,
+    );
+    return pkg.ok ? VERIFY_EXIT.ok : VERIFY_EXIT.failed;
+  }
+  const contents = await readFolder(folder, { ...(opts.keys ? { keysDir: opts.keys } : {}), progress });
   bar?.stop();
   const report = verifyChains(
     contents.inputs,
@@ -50,9 +67,6 @@ export async function runVerify(
     { allowOpen: Boolean(opts.allowOpen) },
     contents.findings,
   );
-  const keysFrom = opts.keys
-    ? resolve(opts.keys)
-    : 'the folder (keys/) — pin them with --keys to trust nothing in the folder';
   io.out.write(
     opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report, folder, keysFrom)}\n`,
   );
@@ -63,9 +77,15 @@ export async function runVerify(
 export function verifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('verify an evidence folder offline: every signature, hash, chain link, gap and Merkle root')
-    .argument('<folder>', 'evidence folder with keys/, entries/ and objects/')
+    .description(
+      'verify an evidence package (BagIt) or folder offline: bag fixity, every signature, hash, chain link, gap, Merkle root and log proof',
+    )
+    .argument(
+      '<folder>',
+      'an evidence package (bagit.txt, data/), or a folder with keys/, entries/ and objects/',
+    )
     .option('--keys <dir>', 'trusted public keys (*.json); by default the keys/ inside the folder are used')
+    .option('--ingest-key <file>', "the ingest's public key file to trust; by default the package's own")
     .option('--json', 'print the report as JSON')
     .option('--allow-open', 'accept chains that are not closed yet (a recording still running)')
     .option('--no-progress', 'no progress bar')

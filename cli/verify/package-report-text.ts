@@ -1,0 +1,31 @@
+/** @module Renders a package verification for a person: the chains, then the bag, log, audit and report checks. */
+import { renderReport } from './report-text.ts';
+import type { PackageReport } from './verify-package.ts';
+
+/** The package report as text an auditor can file. */
+export function renderPackageReport(report: PackageReport, bag: string, keysFrom: string): string {
+  const out: string[] = [renderReport(report.chains, `${bag}/data`, keysFrom), ''];
+  const h = report.treeHead;
+  out.push(`evidence package ${bag} (BagIt)`);
+  out.push(`  payload: ${report.payloadFiles} files checked against manifest-sha256.txt`);
+  out.push(`  ingest key from ${report.ingestKeyFrom}`);
+  out.push(
+    h
+      ? `  signed tree head: size ${h.size}, root ${h.root}, signed ${h.timestamp} by key ${h.key.slice(0, 16)}…`
+      : '  signed tree head: NOT VERIFIED',
+  );
+  out.push(`  inclusion proofs verified: ${report.proofsChecked} of ${report.chains.entries} entries`);
+  out.push(`  audit records: ${report.auditRecords}`);
+  for (const f of report.findings)
+    out.push(
+      `  ${f.severity === 'error' ? '✗' : '!'} ${f.code}${f.file ? ` [${f.file}]` : ''}: ${f.message}`,
+    );
+  const errors = report.findings.filter((f) => f.severity === 'error').length;
+  out.push('');
+  out.push(
+    report.ok
+      ? 'PACKAGE: OK — bag fixity, every object, signature, chain, gap, log proof, the tree head signature, the audit records and the report hold'
+      : `PACKAGE: FAILED — ${errors} package problem(s)${report.chains.ok ? '' : ', and the chains fail (above)'}`,
+  );
+  return out.join('\n');
+}

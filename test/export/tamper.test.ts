@@ -1,0 +1,158 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { runVerify } from '../../cli/verify/command.ts';
+import { type PackageReport, verifyPackage } from '../../cli/verify/verify-package.ts';
+import { exportCase } from '../../ingest/export/export-case.ts';
+import { PACKAGE_FILES } from '../../ingest/export/package-layout.ts';
+import { objectPath } from '../../protocol/folder-layout.ts';
+import { testKey } from '../helpers/chains.ts';
+import { tmp } from '../helpers/recording.ts';
+import { CASE_ID, CASE_RECORDING, copyOf, rebag, syntheticCase } from './export-support.ts';
+
+function codes(r: PackageReport): string[] {
+  return [
+    ...r.findings.filter((f) => f.severity === 'error').map((f) => f.code),
+    ...r.chains.findings.filter((f) => f.severity === 'error').map((f) => f.code),
+    ...r.chains.tracks.flatMap((x) => x.findings.filter((f) => f.severity === 'error').map((f) => f.code)),
+  ];
+}
+
+t.test('an exported case verifies offline; each tampering fails with its own reason', async (t) => {
+  const { deps, chains } = await syntheticCase(t);
+  const bag = join(tmp(t, 'quanlu-bag-'), 'package');
+  const result = await exportCase(deps, { caseId: CASE_ID, out: bag, exportedBy: 'test', derived: false });
+  const entries = chains.reduce((n, c) => n + c.signed.length, 0);
+  t.equal(result.info.entries, entries, 'every entry of the case is exported');
+  t.equal(result.info.audit.records.length, 3, "the case's audit records are in the package");
+
+  const clean = await verifyPackage(copyOf(t, bag));
+  t.same(codes(clean), [], 'the untouched package has no error');
+  t.ok(clean.ok);
+  t.equal(clean.proofsChecked, entries, 'every entry has a verified inclusion proof');
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d) => (text += d));
+  t.equal(
+    await runVerify(copyOf(t, bag), { progress: false }, { out: out as never, err: out as never }),
+    0,
+    'exit 0',
+  );
+  t.match(text, /PACKAGE: OK/);
+
+  const segment = chains[0]!.signed.find((s) => (s.entry as { kind: string }).kind === 'segment')!;
+  const objectSha = (segment.entry as { object: { sha256: string } }).object.sha256;
+  const entriesFile = join('data', 'entries', CASE_RECORDING, 'cam-1.jsonl');
+
+  const cases: { name: string; tamper: (bag: string) => void; expect: string }[] = [
+    {
+      name: 'flip one byte of one object',
+      tamper: (b) => {
+        const p = join(b, 'data', objectPath(objectSha));
+        const bytes = readFileSync(p);
+        bytes[10] = bytes[10]! ^ 0x01;
+        writeFileSync(p, bytes);
+      },
+      expect: 'OBJECT_HASH_MISMATCH',
+    },
+    {
+      name: 'delete one segment',
+      tamper: (b) => rmSync(join(b, 'data', objectPath(objectSha))),
+      expect: 'OBJECT_MISSING',
+    },
+    {
+      name: 'swap two entries',
+      tamper: (b) => {
+        const p = join(b, entriesFile);
+        const lines = readFileSync(p, 'utf8').split('\n');
+        [lines[2], lines[3]] = [lines[3]!, lines[2]!];
+        writeFileSync(p, lines.join('\n'));
+      },
+      expect: 'CHAIN_OUT_OF_ORDER',
+    },
+    {
+      name: 'replace a gateway key',
+      tamper: (b) => {
+        const dir = join(b, 'data', 'keys');
+        const file = join(dir, readdirSync(dir)[0]!);
+        writeFileSync(
+          file,
+          JSON.stringify({ alg: 'ed25519', publicKey: testKey(7).publicKeyText, owner: 'gw-test' }),
+        );
+      },
+      expect: 'KEY_UNKNOWN',
+    },
+    {
+      name: 'truncate a proof',
+      tamper: (b) => {
+        const p = join(b, 'data', PACKAGE_FILES.inclusion);
+        const lines = readFileSync(p, 'utf8').split('\n');
+        const proof = JSON.parse(lines[1]!);
+        proof.path.pop();
+        lines[1] = JSON.stringify(proof);
+        writeFileSync(p, lines.join('\n'));
+      },
+      expect: 'PROOF_INVALID',
+    },
+    {
+      name: "edit the report's hash",
+      tamper: (b) => {
+        const p = join(b, 'data', PACKAGE_FILES.report);
+        writeFileSync(
+          p,
+          readFileSync(p, 'utf8').replace(
+            objectSha,
+            objectSha.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')),
+          ),
+        );
+      },
+      expect: 'REPORT_MISMATCH',
+    },
+    {
+      name: 'remove an audit record',
+      tamper: (b) => {
+        const p = join(b, 'data', PACKAGE_FILES.audit);
+        const lines = readFileSync(p, 'utf8').split('\n');
+        lines.splice(1, 1);
+        writeFileSync(p, lines.join('\n'));
+      },
+      expect: 'AUDIT_RECORD_MISSING',
+    },
+    {
+      name: "change the signed tree head's root",
+      tamper: (b) => {
+        const p = join(b, 'data', PACKAGE_FILES.treeHead);
+        const sth = JSON.parse(readFileSync(p, 'utf8'));
+        sth.head.root = '0'.repeat(64);
+        writeFileSync(p, JSON.stringify(sth));
+      },
+      expect: 'TREE_HEAD_INVALID',
+    },
+  ];
+  for (const c of cases) {
+    const plain = copyOf(t, bag);
+    c.tamper(plain);
+    const seen = codes(await verifyPackage(plain));
+    t.ok(seen.includes(c.expect), `${c.name}: ${c.expect} (found ${[...new Set(seen)].join(', ')})`);
+    t.ok(
+      seen.some((x) => x.startsWith('BAG_PAYLOAD')),
+      `${c.name}: the bag's manifest catches it too (found ${[...new Set(seen)].join(', ')})`,
+    );
+    // A forger who also rewrites the manifests is still caught, for the same reason.
+    const forged = copyOf(t, bag);
+    c.tamper(forged);
+    rebag(forged);
+    const report = await verifyPackage(forged);
+    const forgedCodes = codes(report);
+    t.notOk(report.ok, `${c.name}, re-bagged: fails`);
+    t.ok(
+      forgedCodes.includes(c.expect),
+      `${c.name}, re-bagged: ${c.expect} (found ${[...new Set(forgedCodes)].join(', ')})`,
+    );
+    t.notOk(
+      forgedCodes.some((x) => x.startsWith('BAG_')),
+      `${c.name}, re-bagged: the bag itself is consistent`,
+    );
+  }
+});
