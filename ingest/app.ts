@@ -14,7 +14,6 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
-import { registerCommandRoutes } from './control/command-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
 import { registerErrorHandler, registerRoutes } from './api/routes.ts';
 import { registerWebRoutes } from './api/web-routes.ts';
@@ -23,6 +22,7 @@ import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-bro
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
 import { IngestConfig, type IngestConfigInput } from './config.ts';
 import { Consumer } from './consumer/consumer.ts';
+import { registerCommandRoutes } from './control/command-routes.ts';
 import { migrate } from './db/migrations.ts';
 import { type Database, openDatabase } from './db/open-database.ts';
 import { createRepository, type GatewayRow, type Repository } from './db/repository.ts';
