@@ -45,7 +45,7 @@ export interface Ingest {
   repo: Repository;
   store: ObjectStore;
   consumer: Consumer;
-  /** The transparency log of accepted entries [EVIDENCE §14]. */
+  /** The transparency log of accepted entries [EVIDENCE §20]. */
   transparencyLog: TransparencyLog;
   http: FastifyInstance;
   mqtt: MqttClient;

@@ -1,6 +1,6 @@
 /**
  * @module The ingest log's formats: leaves, signed tree heads and proofs, built and checked here only
- * [EVIDENCE §14].
+ * [EVIDENCE §20].
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import { IsoTime } from './time.ts';
 /** The largest tree size a tree head may name: sizes are JSON integers [EVIDENCE §2.4]. */
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
-/** A tree head: what the ingest commits to when it signs [EVIDENCE §14.2]. */
+/** A tree head: what the ingest commits to when it signs [EVIDENCE §20.2]. */
 export const TreeHead = z
   .strictObject({
     v: z.literal(1),
@@ -36,7 +36,7 @@ export const SignedTreeHead = z.strictObject({
 /** A signed tree head. */
 export type SignedTreeHead = z.infer<typeof SignedTreeHead>;
 
-/** An inclusion proof of one entry in a tree of `treeSize` leaves [EVIDENCE §14.3]. */
+/** An inclusion proof of one entry in a tree of `treeSize` leaves [EVIDENCE §20.3]. */
 export const InclusionProof = z.strictObject({
   entry: Sha256Hex.describe('the entry hash whose leaf is proved'),
   leafIndex: z.number().int().nonnegative().max(MAX_SIZE),
@@ -46,7 +46,7 @@ export const InclusionProof = z.strictObject({
 /** An inclusion proof. */
 export type InclusionProof = z.infer<typeof InclusionProof>;
 
-/** A consistency proof between two tree sizes [EVIDENCE §14.4]. */
+/** A consistency proof between two tree sizes [EVIDENCE §20.3]. */
 export const ConsistencyProof = z.strictObject({
   first: z.number().int().positive().max(MAX_SIZE),
   second: z.number().int().positive().max(MAX_SIZE),
@@ -55,7 +55,7 @@ export const ConsistencyProof = z.strictObject({
 /** A consistency proof. */
 export type ConsistencyProof = z.infer<typeof ConsistencyProof>;
 
-/** The leaf of an entry: the 32 raw bytes of its entry hash [EVIDENCE §14.1]. */
+/** The leaf of an entry: the 32 raw bytes of its entry hash [EVIDENCE §20.1]. */
 export function entryLeaf(entryHashHex: string): Buffer {
   return Buffer.from(entryHashHex, 'hex');
 }

@@ -15,7 +15,7 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
-/** Adds the log routes [EVIDENCE §14]. Signing on demand is a POST; everything else is a read. */
+/** Adds the log routes [EVIDENCE §20]. Signing on demand is a POST; everything else is a read. */
 export function registerLogRoutes(app: FastifyInstance, log: TransparencyLog, keyPair: KeyPair): void {
   app.get('/api/v1/log/key', async () => logKeyFile(keyPair));
 

@@ -12,7 +12,7 @@ import { IngestError } from '../errors.ts';
 /** The private key's file name in the ingest's data folder. */
 export const LOG_KEY_FILE = 'ingest-log-key.pem';
 
-/** The owner named in the published key file [EVIDENCE §14.2]. */
+/** The owner named in the published key file [EVIDENCE §20.2]. */
 export const LOG_KEY_OWNER = 'ingest';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * @module The ingest's transparency log [EVIDENCE §14]: appends accepted entries as leaves in acceptance
+ * @module The ingest's transparency log [EVIDENCE §20]: appends accepted entries as leaves in acceptance
  * order, keeps complete-subtree hashes in the database (a cache of the leaves, rebuilt when lost), signs
  * tree heads, and answers inclusion and consistency proofs from stored nodes.
  */
@@ -224,7 +224,7 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
     });
   }
 
-  /** Recomputes every signed tree head's root from the leaves as they are now [EVIDENCE §14.5]. */
+  /** Recomputes every signed tree head's root from the leaves as they are now [EVIDENCE §20.5]. */
   async check(): Promise<LogCheck> {
     const heads = (await store.latestTreeHeads(this.#db.pool, 1_000_000)).sort(
       (a, b) => a.sth.head.size - b.sth.head.size,

@@ -1,7 +1,7 @@
 /**
  * @module RFC 9162 trees addressed by stored nodes: node (level, index) is the hash of the complete
  * subtree over leaves [index·2^level, (index+1)·2^level). Roots and proofs are computed from those
- * nodes only, so no request rebuilds the tree [EVIDENCE §9, §14].
+ * nodes only, so no request rebuilds the tree [EVIDENCE §9, §20].
  */
 
 import { sha256 } from '../../protocol/hash.ts';

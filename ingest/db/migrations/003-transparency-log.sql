@@ -1,6 +1,6 @@
 -- quanlu ingest index, version 3: the transparency log, signed tree heads and fixity sweeps (issue 8).
 
--- The log's leaf order [EVIDENCE §14.1]: an accepted entry gets the next leaf index when the sequencer
+-- The log's leaf order [EVIDENCE §20.1]: an accepted entry gets the next leaf index when the sequencer
 -- takes it, in entries.log_index order. NULL means accepted but not yet in the log.
 ALTER TABLE entries ADD COLUMN leaf_index bigint UNIQUE;
 CREATE INDEX entries_unlogged ON entries (log_index) WHERE leaf_index IS NULL;
