@@ -124,8 +124,15 @@ export const DockSettings = z
           .default(null)
           .describe('the ingest API base URL; null: only the last synced copy on disk is used'),
         everySeconds: z.number().int().min(5).max(86_400).default(300).describe('how often to fetch again'),
+        tokenFile: z
+          .string()
+          .min(1)
+          .max(4096)
+          .nullable()
+          .default(null)
+          .describe('file holding an ingest API token (sent as a Bearer token); null: no token'),
       })
-      .default({ url: null, everySeconds: 300 })
+      .default({ url: null, everySeconds: 300, tokenFile: null })
       .describe('where the device-to-officer assignments (kept at the ingest) come from'),
   })
   .describe('dock station settings (采集站): device mounts, identification, offload and wipe policy');

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type FSWatcher, watch } from 'node:fs';
-import { lstat, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MqttClient } from 'mqtt';
@@ -201,10 +201,11 @@ export class DockSupervisor extends EventEmitter<DockEvents> {
 
   async #syncOfficers(): Promise<void> {
     this.#lastSync = this.#o.clock.now();
-    const url = this.#o.settings.officerSync.url;
+    const { url, tokenFile } = this.#o.settings.officerSync;
     if (!url) return;
     try {
-      const n = await this.#officers.sync(url, this.#o.fetch);
+      const token = tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : null;
+      const n = await this.#officers.sync(url, token, this.#o.fetch);
       this.#o.log.info({ assignments: n }, 'officer assignments synced');
     } catch (err) {
       const e = err as GatewayError;

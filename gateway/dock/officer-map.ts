@@ -37,11 +37,12 @@ export class OfficerMap {
   }
 
   /** Fetches the assignments from the ingest at `baseUrl` and keeps them on disk; GW_DOCK_OFFICER_SYNC on failure. */
-  async sync(baseUrl: string, fetchFn: typeof fetch = fetch): Promise<number> {
+  async sync(baseUrl: string, token: string | null, fetchFn: typeof fetch = fetch): Promise<number> {
     let parsed: OfficerAssignments;
     try {
       const res = await fetchFn(new URL('/api/v1/dock/assignments', baseUrl), {
         signal: AbortSignal.timeout(10_000),
+        headers: token ? { authorization: `Bearer ${token}` } : {},
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       parsed = OfficerAssignments.parse(await res.json());
