@@ -101,6 +101,24 @@ export const api = {
   audit: (query) => request('GET', '/api/v1/audit', { query }),
 };
 
+/**
+ * Whether the ingest wants a reason before this track plays: asks for its playlist and reads the answer
+ * (403 INGEST_REASON_REQUIRED: yes; the playlist: no, a reason was already given in this session).
+ */
+export async function reasonRequiredFor(recording, track) {
+  let res;
+  try {
+    res = await fetch(playlistUrl(recording, track), { credentials: 'same-origin' });
+  } catch (err) {
+    throw new ApiError(0, NETWORK_ERROR, err instanceof Error ? err.message : String(err));
+  }
+  if (res.ok) return false;
+  const err = await errorFrom(res);
+  if (err.code === 'INGEST_REASON_REQUIRED') return true;
+  if (err.status === 401 && err.code === 'INGEST_UNAUTHENTICATED') reportExpired(err);
+  throw err;
+}
+
 /** The URL of a track's HLS playlist. */
 export function playlistUrl(recording, track) {
   return `/api/v1/recordings/${encodeURIComponent(recording)}/tracks/${encodeURIComponent(track)}/playlist.m3u8`;

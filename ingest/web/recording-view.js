@@ -2,13 +2,13 @@
  * @module The recording page: every camera side by side in sync on one master clock (PROGRAM-DATE-TIME), a
  * timeline with its gaps, the LIVE badge and jump-to-live, and each track's verification state.
  */
-import { api, reportExpired } from './api.js';
+import { api, reasonRequiredFor, reportExpired } from './api.js';
 import { h, replace } from './dom.js';
 import { errorBox, refusedPage } from './feedback.js';
 import { formatClock, formatTime, t } from './i18n.js';
 import { followerAction, mergeGaps } from './master-clock.js';
 import { askReason } from './reason-dialog.js';
-import { needsReason } from './session.js';
+import { needsReason, reasonGiven } from './session.js';
 import { createTimeline, gapReasonText } from './timeline.js';
 import { createTrackPlayer, loadHls } from './track-player.js';
 
@@ -40,12 +40,6 @@ export function renderRecording(container, { id }) {
   return stop;
 }
 
-/** Asks for a reason when one is required; false when the person declined. */
-async function reasonIfNeeded(id, force) {
-  if (!force && !needsReason(id)) return true;
-  return askReason(id);
-}
-
 function declined(container) {
   replace(
     container,
@@ -60,14 +54,14 @@ function declined(container) {
 }
 
 async function open(container, id, state) {
-  if (!(await reasonIfNeeded(id, false))) return declined(container);
-  let recording;
-  try {
-    recording = await api.recording(id);
-  } catch (err) {
-    if (err.code !== 'INGEST_REASON_REQUIRED') throw err;
-    if (!(await reasonIfNeeded(id, true))) return declined(container);
-    recording = await api.recording(id);
+  const recording = await api.recording(id);
+  if (!state.alive) return;
+  // Asked once per recording and session: the ingest says whether this session already gave one.
+  const first = recording.tracks[0]?.track;
+  if (needsReason(id) && first !== undefined) {
+    if (await reasonRequiredFor(id, first)) {
+      if (!(await askReason(id))) return declined(container);
+    } else reasonGiven(id);
   }
   if (!state.alive) return;
   state.recording = recording;
@@ -164,7 +158,7 @@ function buildPage(container, Hls, state) {
         ['recording.officers', r.officers.join(t('common.listSeparator'))],
         ['recording.started', formatTime(r.startedAt)],
         ['recording.ended', r.endedAt ? formatTime(r.endedAt) : t('recording.stillRunning')],
-      ].map(([k, v]) => [h('dt', {}, t(k)), h('dd', {}, v)]),
+      ].map(([k, v]) => h('div', {}, h('dt', {}, t(k)), h('dd', {}, v))),
     );
     liveBadge.hidden = Boolean(r.endedAt);
     liveButton.hidden = Boolean(r.endedAt);
@@ -293,7 +287,7 @@ async function playerFailed(container, state, track, coded, tiles) {
   if (coded.code === 'INGEST_REASON_REQUIRED') {
     if (state.asking) return;
     state.asking = true;
-    const ok = await reasonIfNeeded(state.recording.id, true);
+    const ok = await askReason(state.recording.id);
     state.asking = false;
     if (!state.alive) return;
     if (!ok) return declined(container);

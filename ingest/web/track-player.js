@@ -4,7 +4,7 @@ import { createLivePlaylistLoader } from './live-loader.js';
 import { mediaTimeAt, wallSpan, wallTimeAt } from './master-clock.js';
 
 /** Seconds behind the newest segment's end a live player aims for, beyond one segment length. */
-export const LIVE_MARGIN_S = 0.4;
+export const LIVE_MARGIN_S = 0.25;
 
 let hlsReady = null;
 
@@ -50,7 +50,7 @@ export function createTrackPlayer(Hls, video, recording, track, on = {}) {
     // Set from the playlist's longest segment as soon as the first live playlist arrives.
     liveSyncDuration: 3,
     liveSyncOnStallIncrease: 0.25,
-    maxLiveSyncPlaybackRate: 1.1,
+    maxLiveSyncPlaybackRate: 1.25,
     backBufferLength: 30,
     pLoader: createLivePlaylistLoader(Hls.DefaultConfig.loader, {
       onLive: (longest) => {
@@ -85,6 +85,15 @@ export function createTrackPlayer(Hls, video, recording, track, on = {}) {
   });
   hls.attachMedia(video);
   hls.loadSource(playlistUrl(recording, track));
+  // The capture time of the frame on screen, for the browser test and bench/live-glass to read.
+  video.captureTimeNow = () => wallTimeAt(fragments, video.currentTime);
+  /** hls.js's view of live playback (seconds): for bench/live-glass's diagnostics. */
+  video.liveStats = () => ({
+    latency: hls.latency,
+    target: hls.targetLatency,
+    rate: video.playbackRate,
+    buffered: video.buffered.length ? video.buffered.end(video.buffered.length - 1) - video.currentTime : 0,
+  });
 
   return {
     track,
