@@ -2,7 +2,7 @@
  * @module HLS for supervisors: each track's playlist built from the index, its segments served byte for byte from
  * the object store (ranges, ETag; a presigned redirect for S3), and each track's verification state.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type Entry, RecordingId, TrackId } from '../../protocol/entry.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
@@ -85,7 +85,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
           `_HLS_msn ${query._HLS_msn} is more than two segments past the last (${media.segments.length - 1})`,
         );
       }
-      media = await awaitSegment(req, media, query._HLS_msn);
+      media = await awaitSegment(reply, media, query._HLS_msn);
     }
     const live = isLive(media);
     const text = buildPlaylist({
@@ -102,28 +102,35 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
   });
 
   /** Re-reads the track until segment `msn` is listed, the track ends, the client goes, or 3 targets pass. */
-  async function awaitSegment(req: FastifyRequest, first: TrackMedia, msn: number): Promise<TrackMedia> {
+  async function awaitSegment(reply: FastifyReply, first: TrackMedia, msn: number): Promise<TrackMedia> {
     const { id, track } = { id: first.recording.id, track: first.track!.track };
     const limitMs = 3 * targetDurationS(first.segments) * 1000;
     const deadline = Date.now() + limitMs;
     let media = first;
-    while (media.segments.length <= msn && isLive(media) && Date.now() < deadline && !req.raw.destroyed) {
+    // The response closes before it is sent only when the client goes away.
+    let gone = false;
+    const leave = () => {
+      gone = true;
+    };
+    reply.raw.once('close', leave);
+    while (media.segments.length <= msn && isLive(media) && Date.now() < deadline && !gone) {
       await new Promise<void>((resolve) => {
         const wake = (e: { entry: Entry }) => {
           if (e.entry.recording === id && e.entry.track === track) done();
         };
         const timer = setTimeout(done, Math.min(blockPollMs, Math.max(0, deadline - Date.now())));
-        req.raw.once('close', done);
+        reply.raw.once('close', done);
         options.indexed!.on('indexed', wake);
         function done() {
           clearTimeout(timer);
           options.indexed!.off('indexed', wake);
-          req.raw.off('close', done);
+          reply.raw.off('close', done);
           resolve();
         }
       });
       media = (await repo.trackMedia(id, track)) ?? media;
     }
+    reply.raw.off('close', leave);
     return media;
   }
 
