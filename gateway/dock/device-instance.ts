@@ -45,6 +45,8 @@ export interface DeviceInstanceOptions {
 }
 
 const MAX_PROBLEMS = 50;
+/** Bytes of a file between two progress reports. */
+const PROGRESS_STEP = 4 * 1024 * 1024;
 
 /** One docked device, from docking to removal. */
 export class DeviceInstance {
@@ -179,8 +181,12 @@ export class DeviceInstance {
         copyDir: this.#o.settings.copyToSpool ? join(this.#o.workDir, 'copies') : null,
         signal: this.#abort.signal,
         onBytes: (n) => {
+          const before = reading.done;
           reading.done += n;
           this.#status.files.bytesDone += n;
+          // progress on the console and MQTT every 4 MiB of a file, not every read
+          if (before === 0 || Math.floor(before / PROGRESS_STEP) !== Math.floor(reading.done / PROGRESS_STEP))
+            this.#o.onChange();
         },
       });
       if (got.intact === false)
