@@ -219,6 +219,7 @@ export class DeviceInstance {
           entry_hash: signed.hash,
           recording: this.#recording!,
         });
+        this.#status.files.sealed++;
         this.#o.log.info({ serial, name: file.name, sha256: got.sha256, size: got.size }, 'file sealed');
       });
       return true;
