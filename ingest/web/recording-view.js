@@ -12,7 +12,7 @@ import { needsReason, reasonGiven } from './session.js';
 import { createTimeline, gapReasonText } from './timeline.js';
 import { createTrackPlayer, loadHls } from './track-player.js';
 
-/** How often the page re-reads the recording and its gaps while it is live, in ms. */
+/** How often the page re-reads the recording and its gaps while it is live or still being verified, in ms. */
 export const REFRESH_MS = 5000;
 /** How often followers are checked against the master clock, in ms. */
 export const SYNC_MS = 250;
@@ -215,7 +215,9 @@ function buildPage(container, Hls, state) {
   refresh();
   state.timers.push(
     setInterval(() => {
-      if (!state.recording.endedAt) refresh();
+      // Until it ends and every track's verification has settled (the last checks land after the close).
+      const settled = state.recording.tracks.every((tr) => verificationOf(tr).state !== 'pending');
+      if (!state.recording.endedAt || !settled) refresh();
     }, REFRESH_MS),
   );
   state.timers.push(setInterval(() => tick(state, timeline, clock, tiles), SYNC_MS));
@@ -262,7 +264,7 @@ function tick(state, timeline, clock, tiles) {
       : '';
   }
   gaps.sort((a, b) => a.from - b.from);
-  timeline.update({ from, to, at: master?.wall ?? null, gaps });
+  timeline.update({ from, to, at: master?.wall ?? null, gaps, tracks: state.players.map((p) => p.track) });
   clock.textContent = master ? formatClock(master.wall) : '';
 }
 

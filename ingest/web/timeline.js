@@ -65,8 +65,8 @@ export function createTimeline({ onSeek }) {
     get dragging() {
       return dragging;
     },
-    /** Redraws for the wall-time span, the position on screen and the gaps of every track. */
-    update({ from, to, at, gaps }) {
+    /** Redraws for the wall-time span, the position on screen and the gaps of every track (one lane each). */
+    update({ from, to, at, gaps, tracks }) {
       span = { from, to: Math.max(to, from + 1000) };
       const total = span.to - span.from;
       slider.max = String(total);
@@ -76,25 +76,34 @@ export function createTimeline({ onSeek }) {
         slider.setAttribute('aria-valuetext', formatClock(at));
       }
       length.textContent = t('timeline.length', { length: formatDuration(total / 1000) });
-      const key = JSON.stringify([span.from, Math.round(span.to / 5000), gaps]);
+      const key = JSON.stringify([span.from, Math.round(span.to / 5000), gaps, tracks]);
       if (key === gapsKey) return;
       gapsKey = key;
+      // One lane per track, so the gaps of cameras that stopped together do not hide each other.
       replace(
         strip,
-        gaps.map((g) => {
-          const b = h('button', {
-            type: 'button',
-            class: `gap-mark reason-${g.reason}`,
-            title: gapLabel(g),
-            'aria-label': gapLabel(g),
-            onclick: () => show(g),
-            onmouseenter: () => show(g),
-            onfocus: () => show(g),
-          });
-          b.style.left = `${(100 * Math.max(0, g.from - span.from)) / total}%`;
-          b.style.width = `${Math.max(0.6, (100 * (g.to - g.from)) / total)}%`;
-          return b;
-        }),
+        tracks.map((track) =>
+          h(
+            'div',
+            { class: 'gap-lane', dataset: { track } },
+            gaps
+              .filter((g) => g.track === track)
+              .map((g) => {
+                const b = h('button', {
+                  type: 'button',
+                  class: `gap-mark reason-${g.reason}`,
+                  title: gapLabel(g),
+                  'aria-label': gapLabel(g),
+                  onclick: () => show(g),
+                  onmouseenter: () => show(g),
+                  onfocus: () => show(g),
+                });
+                b.style.left = `${(100 * Math.max(0, g.from - span.from)) / total}%`;
+                b.style.width = `${Math.max(0.6, (100 * (g.to - g.from)) / total)}%`;
+                return b;
+              }),
+          ),
+        ),
       );
       replace(
         list,

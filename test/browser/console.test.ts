@@ -102,6 +102,25 @@ t.test('a supervisor watches the demo case live and in the archive; the auditor 
   const badges = await page.$$eval('.tile .verify', (els) => els.map((e) => e.className));
   t.same(badges, ['verify pending', 'verify pending'], 'each track shows its verification state');
 
+  // Every declared gap is marked on the timeline, and says why.
+  const gapCount = await page.evaluate(async (rid) => {
+    let n = 0;
+    for (const tr of ['cam-1', 'cam-2'])
+      n += ((await (await fetch(`/api/v1/recordings/${rid}/tracks/${tr}/gaps`)).json()) as unknown[]).length;
+    return n;
+  }, stack.recording);
+  await page.waitForFunction((n) => document.querySelectorAll('.gap-mark').length === n, gapCount);
+  if (gapCount > 0) {
+    // Keyboard: a gap mark takes focus and explains itself (hover and click do the same).
+    await page.focus('.gap-lane .gap-mark');
+    const info = (await page.textContent('.gap-info')) ?? '';
+    t.ok(
+      Object.entries(zh).some(([k, v]) => k.startsWith('gap.reason.') && info.includes(v)),
+      `the gap says why: ${info}`,
+    );
+  }
+  t.pass(`${gapCount} declared gap(s) marked on the timeline`);
+
   // Seek into the archive with the timeline: 2 s after the recording began.
   const startedAt = Date.parse(await startedOf(page, stack.recording));
   await page.fill('#timeline-slider', '2000');
@@ -150,6 +169,18 @@ t.test('a supervisor watches the demo case live and in the archive; the auditor 
   await page.reload();
   await page.waitForSelector('#jump-live');
   t.equal(await page.getAttribute('html', 'lang'), 'en', 'the language is remembered');
+
+  // Stopped: the LIVE badge goes, and each track is verified once its chain is closed and checked.
+  await stack.gateway.recorder.stop();
+  await page.waitForSelector('.badge.live[hidden]', { state: 'attached', timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelectorAll('.tile .verify.verified').length === 2,
+    undefined,
+    {
+      timeout: 30_000,
+    },
+  );
+  t.pass('the LIVE badge is gone and both tracks show verified');
 
   // The auditor sees the view in the audit log.
   await page.click('.top-right button:last-child');
