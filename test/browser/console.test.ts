@@ -220,23 +220,38 @@ t.test('a supervisor watches the demo case live and in the archive; the auditor 
   t.same(pageErrors, [], 'no script error on any page');
 });
 
-t.test('an operator of another room is told plainly that the recording is not theirs', async (t) => {
-  const stack = await startConsoleStack();
-  t.teardown(() => stack.close());
-  const browser = await launchChromium();
-  t.teardown(() => browser.close());
-  const page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
-  await page.goto(`${stack.ingest.httpUrl}/#/recording/${stack.recording}`);
-  await page.waitForSelector('form.sign-in');
-  await signIn(page, stack.users.outsider);
-  const alert = await page.waitForSelector('.refused [role=alert]');
-  t.equal((await alert.textContent())?.trim(), zh['error.INGEST_FORBIDDEN'], 'a clear refusal');
-  t.equal((await page.textContent('.refused h2'))?.trim(), zh['refused.title']);
-  t.notOk(await page.$('video'), 'no player was started');
-  await page.goto(`${stack.ingest.httpUrl}/#/search?caseId=${stack.caseId}`);
-  await page.waitForSelector('.results .empty');
-  t.pass("the operator's search does not list the other room's recording");
-});
+t.test(
+  'a password guesser meets a clear rate limit; an operator of another room is told plainly the recording is not theirs',
+  async (t) => {
+    const stack = await startConsoleStack();
+    t.teardown(() => stack.close());
+    const browser = await launchChromium();
+    t.teardown(() => browser.close());
+    const page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
+    await page.goto(`${stack.ingest.httpUrl}/#/recording/${stack.recording}`);
+    await page.waitForSelector('form.sign-in');
+    // Guessing a password: after the allowed failures the limit is said plainly (per address and user name).
+    const guesser = { username: stack.users.auditor.username, password: 'guess-guess-guess' };
+    let said = '';
+    for (let i = 0; i < 8 && said !== zh['error.INGEST_RATE_LIMITED']; i++) {
+      await signIn(page, guesser);
+      const alert = await page.waitForSelector(`form.sign-in [role=alert] >> nth=0`);
+      said = (await alert.textContent())?.trim() ?? '';
+      await page.waitForFunction(
+        () => !(document.querySelector('form.sign-in button[type=submit]') as HTMLButtonElement).disabled,
+      );
+    }
+    t.equal(said, zh['error.INGEST_RATE_LIMITED'], 'repeated failures meet a clear rate-limit message');
+    await signIn(page, stack.users.outsider);
+    const alert = await page.waitForSelector('.refused [role=alert]');
+    t.equal((await alert.textContent())?.trim(), zh['error.INGEST_FORBIDDEN'], 'a clear refusal');
+    t.equal((await page.textContent('.refused h2'))?.trim(), zh['refused.title']);
+    t.notOk(await page.$('video'), 'no player was started');
+    await page.goto(`${stack.ingest.httpUrl}/#/search?caseId=${stack.caseId}`);
+    await page.waitForSelector('.results .empty');
+    t.pass("the operator's search does not list the other room's recording");
+  },
+);
 
 async function startedOf(page: Page, id: string): Promise<string> {
   return page.evaluate(async (rid) => {
