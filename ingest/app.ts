@@ -15,19 +15,23 @@ import { openStore } from '../store/open-store.ts';
 import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
-import { registerErrorHandler, registerRoutes } from './api/routes.ts';
+import { registerErrorHandler, registerReadyRoute, registerRoutes } from './api/routes.ts';
 import { registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
+import { mosquittoIngestPassword } from './broker/mosquitto-files.ts';
 import { IngestConfig, type IngestConfigInput } from './config.ts';
 import { Consumer } from './consumer/consumer.ts';
 import { registerCommandRoutes } from './control/command-routes.ts';
 import { migrate } from './db/migrations.ts';
 import { type Database, openDatabase } from './db/open-database.ts';
 import { createRepository, type GatewayRow, type Repository } from './db/repository.ts';
+import { registerFixityRoutes } from './fixity/fixity-routes.ts';
+import { FixitySweep } from './fixity/fixity-sweep.ts';
 import { loadOrCreateLogKey } from './log/log-key.ts';
 import { TransparencyLog } from './log/transparency-log.ts';
+import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { loadOrCreateIngestSecret } from './secret-file.ts';
 
 /** Collaborators an ingest can be given; each has a default. */
@@ -47,6 +51,10 @@ export interface Ingest {
   consumer: Consumer;
   /** The transparency log of accepted entries [EVIDENCE §20]. */
   transparencyLog: TransparencyLog;
+  /** Background re-hashing of stored objects (issue 8). */
+  fixity: FixitySweep;
+  /** Prometheus metrics of this node (issue 9). */
+  metrics: IngestMetrics;
   http: FastifyInstance;
   mqtt: MqttClient;
   broker: EmbeddedBroker | null;
@@ -136,7 +144,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       clientId: `quanlu-${config.node}`,
       clean: false,
       username: config.mqtt.kind === 'external' ? config.mqtt.username : INGEST_USERNAME,
-      password: secret,
+      // An external Mosquitto holds the derived password its generated password_file has (docker/).
+      password: config.mqtt.kind === 'external' ? mosquittoIngestPassword(secret) : secret,
       protocolVersion: 4,
       reconnectPeriod: 1000,
     });
@@ -181,6 +190,29 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     registerWebRoutes(http);
     registerLogRoutes(http, transparencyLog, logKey);
     registerDockRoutes(http, db, clock);
+    // Operations (issue 9): Prometheus metrics at /metrics, readiness at /api/v1/ready.
+    const metrics = createIngestMetrics({ node: config.node, consumer, db, repo, mqtt: client });
+    closers.push(async () => metrics.close());
+    metrics.register(http);
+    const fixity = new FixitySweep({
+      db,
+      repo,
+      store,
+      bytesPerSecond: config.fixity.bytesPerSecond,
+      registry: metrics.registry,
+      clock,
+      log: log.child({ component: 'fixity' }),
+    });
+    if (config.fixity.enabled) fixity.start(config.fixity.pauseSeconds);
+    closers.push(() => fixity.stop());
+    registerFixityRoutes(http, fixity);
+    registerReadyRoute(http, {
+      database: () => db.pool.query('SELECT 1'),
+      broker: async () => {
+        if (!client.connected) throw new Error('not connected to the MQTT broker');
+      },
+      store: () => store.head('0'.repeat(64)),
+    });
     await http.listen({ host: config.http.host, port: config.http.port });
     closers.push(() => http.close());
     const address = http.server.address();
@@ -194,6 +226,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       store,
       consumer,
       transparencyLog,
+      fixity,
+      metrics,
       http,
       mqtt: client,
       broker,

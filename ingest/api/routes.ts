@@ -171,3 +171,45 @@ export function registerErrorHandler(app: FastifyInstance): void {
     });
   });
 }
+
+/** Readiness probes (issue 9): each resolves when its dependency answers, and rejects with the reason. */
+export type ReadinessProbes = Record<string, () => Promise<unknown>>;
+
+/** How long one readiness probe may take before it counts as failed. */
+const READY_PROBE_MS = 3000;
+
+/**
+ * Adds GET /api/v1/ready: 200 when every probe (database, broker, store) answers in time, else 503
+ * naming what failed, so a load balancer sends no request to a node that cannot serve it.
+ */
+export function registerReadyRoute(app: FastifyInstance, probes: ReadinessProbes): void {
+  const ReadyView = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.string()) });
+  app.get(
+    '/api/v1/ready',
+    { schema: { response: { 200: ReadyView, 503: ReadyView } } },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      await Promise.all(
+        Object.entries(probes).map(async ([name, probe]) => {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${READY_PROBE_MS} ms`)),
+              READY_PROBE_MS,
+            );
+          });
+          try {
+            await Promise.race([probe(), late]);
+            checks[name] = 'ok';
+          } catch (err) {
+            checks[name] = (err as Error)?.message ?? String(err);
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      );
+      const ready = Object.values(checks).every((c) => c === 'ok');
+      return reply.code(ready ? 200 : 503).send({ ready, checks });
+    },
+  );
+}
