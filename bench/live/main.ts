@@ -5,6 +5,7 @@
  * viewer. Baseline in the same run: seal → indexed (the consumer's event), which the playlist cannot beat.
  */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
         log(
           `recording ${cameraCount} cameras, ${segmentSeconds} s segments, for ${seconds} s (PGlite, embedded broker, fs store)`,
         );
+        const stat0 = procStat();
         const started = await gw.recorder.start(ELEMENTS);
         const stop = { done: false };
         const counters = { requests: 0, answered: 0 };
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
         );
         await new Promise((r) => setTimeout(r, seconds * 1000));
         await gw.recorder.stop();
+        const stat1 = procStat();
         // The close ends each playlist (ENDLIST); a follower still waiting after 30 s is counted lost.
         const limit = setTimeout(() => {
           stop.done = true;
@@ -206,6 +209,10 @@ async function main(): Promise<void> {
           cameras: cameraCount,
           segment_s: segmentSeconds,
           seconds,
+          machine_busy:
+            stat0 && stat1 && stat1.total > stat0.total
+              ? round((stat1.busy - stat0.busy) / (stat1.total - stat0.total), 2)
+              : null,
           cores: cpus().length,
           load_avg_1m: round(loadavg()[0]!, 2),
         };
@@ -218,6 +225,17 @@ async function main(): Promise<void> {
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Busy and total jiffies of the whole machine, from /proc/stat. */
+function procStat(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - f[3]! - (f[4] ?? 0), total };
+  } catch {
+    return null;
   }
 }
 

@@ -8,7 +8,7 @@ import { type Entry, RecordingId, TrackId } from '../../protocol/entry.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { TrackMedia } from '../db/playlist-query.ts';
 import type { Repository } from '../db/repository.ts';
-import type { RecordingWithTracks } from '../db/rows.ts';
+import type { RecordingWithTracks, TrackRow } from '../db/rows.ts';
 import { IngestError } from '../errors.ts';
 import { buildPlaylist, PLAYLIST_CONTENT_TYPE, parseSegmentName, targetDurationS } from './playlist.ts';
 import type { RecordingAccess } from './recording-access.ts';
@@ -68,11 +68,12 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
   const presignSeconds = options.presignSeconds ?? 60;
   const redirect = store.kind === 's3' && (options.s3Delivery ?? 'redirect') === 'redirect';
   const blockPollMs = options.blockPollMs ?? 1000;
+  const cache = new TrackMediaCache(repo);
 
   app.get(`${TRACK}/playlist.m3u8`, async (req, reply) => {
     const { id, track } = parse(TrackParams, req.params);
     const query = parse(PlaylistQuery, req.query);
-    let media = await repo.trackMedia(id, track);
+    let media = await cache.read(id, track);
     if (!media) throw new IngestError('INGEST_NOT_FOUND', `no recording ${id}`);
     await access.authorize(req, { recording: media.recording, track, action: 'playlist' });
     if (!media.track) throw new IngestError('INGEST_NOT_FOUND', `recording ${id} has no track ${track}`);
@@ -128,7 +129,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
           resolve();
         }
       });
-      media = (await repo.trackMedia(id, track)) ?? media;
+      media = (await cache.read(id, track)) ?? media;
     }
     reply.raw.off('close', leave);
     return media;
@@ -182,13 +183,68 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
     );
   });
 
-  // The recording body (registered in routes.ts) gains each track's verification state.
+  // The recording body (registered in routes.ts) gains each track's verification state. Closed tracks found
+  // verified are remembered by their head: the verdict of a closed chain with the same head and status stands.
+  const verified = new Set<string>();
+  const headKey = (t: TrackRow) => `${t.recording}/${t.track}/${t.lastHash}`;
+  const known = (t: TrackRow) => t.status === 'closed' && verified.has(headKey(t));
   app.addHook('preSerialization', async (req, reply, payload) => {
     if (req.routeOptions.url !== RECORDING_ROUTE || reply.statusCode !== 200) return payload;
     const recording = payload as RecordingWithTracks;
     if (!recording || !Array.isArray(recording.tracks)) return payload;
-    return withVerification(recording, await repo.recordingVerificationFacts(recording.id));
+    const facts = recording.tracks.every(known)
+      ? new Map()
+      : await repo.recordingVerificationFacts(recording.id);
+    const body = withVerification(recording, facts, known);
+    if (verified.size > 100_000) verified.clear();
+    for (const t of body.tracks)
+      if (t.status === 'closed' && t.verification.state === 'verified') verified.add(headKey(t));
+    return body;
   });
+}
+
+/**
+ * The entries of recently played tracks, so that a reload reads only what was indexed since: a chain grows only
+ * at its end, its entries never change, and a segment is indexed only with its object checked (so cached
+ * `verified` flags stay true). The recording and the track row are read fresh every time. Least recently used
+ * tracks are forgotten past `max`.
+ */
+class TrackMediaCache {
+  readonly #held = new Map<string, { media: TrackMedia; upTo: number }>();
+
+  constructor(
+    private readonly repo: Repository,
+    // ~1 MB per 3-hour track of 2 s segments.
+    private readonly max = 64,
+  ) {}
+
+  async read(recording: string, track: string): Promise<TrackMedia | null> {
+    const key = `${recording}/${track}`;
+    const held = this.#held.get(key);
+    const fresh = await this.repo.trackMedia(recording, track, held?.upTo ?? -1);
+    if (!fresh?.track) {
+      this.#held.delete(key);
+      return fresh;
+    }
+    const media: TrackMedia = held
+      ? {
+          ...fresh,
+          segments: fresh.segments.length ? [...held.media.segments, ...fresh.segments] : held.media.segments,
+          gaps: fresh.gaps.length ? [...held.media.gaps, ...fresh.gaps] : held.media.gaps,
+          close: fresh.close ?? held.media.close,
+        }
+      : fresh;
+    const upTo = Math.max(
+      held?.upTo ?? -1,
+      fresh.segments.at(-1)?.seq ?? -1,
+      fresh.gaps.at(-1)?.seq ?? -1,
+      fresh.close?.seq ?? -1,
+    );
+    this.#held.delete(key);
+    this.#held.set(key, { media, upTo });
+    if (this.#held.size > this.max) this.#held.delete(this.#held.keys().next().value!);
+    return media;
+  }
 }
 
 /** A live playlist can still grow: no close entry is indexed and the track is not closed. */

@@ -58,18 +58,25 @@ export function verificationState(facts: TrackVerificationFacts): Verification {
   return { state: 'verified', reason: null };
 }
 
-/** The recording body with each track's verification state; a track without facts (just opened) is pending. */
+/**
+ * The recording body with each track's verification state. `known` names tracks already found verified (a closed
+ * chain's verdict cannot change while its head and status stay the same); a track with neither (its facts not read
+ * yet) is pending.
+ */
 export function withVerification(
   recording: RecordingWithTracks,
   facts: ReadonlyMap<string, TrackVerificationFacts>,
+  known: (track: TrackRow) => boolean = () => false,
 ): RecordingWithTracks & { tracks: VerifiedTrack[] } {
   return {
     ...recording,
     tracks: recording.tracks.map((track) => {
       const f = facts.get(track.track);
-      const verification: Verification = f
-        ? verificationState(f)
-        : { state: 'pending', reason: 'the track is not indexed yet' };
+      const verification: Verification = known(track)
+        ? { state: 'verified', reason: null }
+        : f
+          ? verificationState(f)
+          : { state: 'pending', reason: 'the track is not indexed yet' };
       return { ...track, verification };
     }),
   };

@@ -55,12 +55,14 @@ export interface SegmentObject {
 /**
  * Everything a track's playlist needs, read in one statement (one snapshot): segments and gaps are aggregated
  * in seq order by the (recording, track, seq) key, so a 3-hour track of 2 s segments is one index range scan,
- * not one query per segment. Null when there is no such recording.
+ * not one query per segment. With `afterSeq`, only entries after it: a chain only grows at its end, so a
+ * reader holding the entries up to `afterSeq` asks for the rest. Null when there is no such recording.
  */
 export async function trackMedia(
   db: Queryable,
   recording: string,
   track: string,
+  afterSeq = -1,
 ): Promise<TrackMedia | null> {
   if (!RecordingId.safeParse(recording).success) return null;
   const res = await run(
@@ -72,20 +74,20 @@ export async function trackMedia(
            'durationMs', (e.entry ->> 'durationMs')::bigint, 'size', (e.entry -> 'object' ->> 'size')::bigint,
            'verified', o.sha256 IS NOT NULL) ORDER BY e.seq), '[]'::json)
         FROM entries e LEFT JOIN objects o ON o.sha256 = e.object_sha256
-        WHERE e.recording = t.recording AND e.track = t.track AND e.kind = 'segment') AS segments,
+        WHERE e.recording = t.recording AND e.track = t.track AND e.seq > $3 AND e.kind = 'segment') AS segments,
        (SELECT coalesce(json_agg(json_build_object(
            'seq', e.seq, 'from', e.entry ->> 'from', 'to', e.entry ->> 'to',
            'reason', e.entry ->> 'reason', 'detail', e.entry ->> 'detail') ORDER BY e.seq), '[]'::json)
         FROM entries e
-        WHERE e.recording = t.recording AND e.track = t.track AND e.kind = 'gap') AS gaps,
+        WHERE e.recording = t.recording AND e.track = t.track AND e.seq > $3 AND e.kind = 'gap') AS gaps,
        (SELECT json_build_object(
            'seq', e.seq, 'end', e.entry ->> 'end', 'segments', (e.entry ->> 'segments')::bigint,
            'merkleRoot', e.entry ->> 'merkleRoot')
         FROM entries e
-        WHERE e.recording = t.recording AND e.track = t.track AND e.kind = 'close') AS close
+        WHERE e.recording = t.recording AND e.track = t.track AND e.seq > $3 AND e.kind = 'close') AS close
      FROM recordings r LEFT JOIN tracks t ON t.recording = r.id AND t.track = $2
      WHERE r.id = $1`,
-    [recording, track],
+    [recording, track, afterSeq],
   );
   const row = res.rows[0];
   if (!row) return null;

@@ -103,8 +103,8 @@ export interface Repository {
   /** The entry with this hash, or null. */
   entryByHash(hash: string): Promise<StoredEntry | null>;
   // playlists and media (playlist-query.ts)
-  /** A track's segments, gaps and close with its recording, in one statement; null for no such recording. */
-  trackMedia(recording: string, track: string): Promise<TrackMedia | null>;
+  /** A track's segments, gaps and close after `afterSeq` (all by default) and its recording; null if none. */
+  trackMedia(recording: string, track: string, afterSeq?: number): Promise<TrackMedia | null>;
   /** The object of one segment with its recording; null for no such recording. */
   segmentObject(recording: string, track: string, seq: number): Promise<SegmentObject | null>;
   /** What each track's verification state is decided from, by track id. */
@@ -160,7 +160,7 @@ export function createRepository(db: Database): Repository {
     trackEntries: (rec, track, page) => trackEntries(pool, rec, track, page),
     trackGaps: (rec, track) => trackGaps(pool, rec, track),
     entryByHash: (hash) => entryByHash(pool, hash),
-    trackMedia: (rec, track) => trackMedia(pool, rec, track),
+    trackMedia: (rec, track, afterSeq) => trackMedia(pool, rec, track, afterSeq),
     segmentObject: (rec, track, seq) => segmentObject(pool, rec, track, seq),
     recordingVerificationFacts: (rec) => recordingVerificationFacts(pool, rec),
     insertUser: (user, at) => insertUser(pool, user, at),

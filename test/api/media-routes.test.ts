@@ -172,6 +172,12 @@ t.test('playlists and verification from the index', (t) => {
     t.match(res.headers['cache-control'], /max-age/);
     rec = (await f.app.inject(`/api/v1/recordings/${f.recording}`)).json();
     t.same(rec.tracks[0].verification, { state: 'verified', reason: null });
+    rec = (await f.app.inject(`/api/v1/recordings/${f.recording}`)).json();
+    t.same(
+      rec.tracks[0].verification,
+      { state: 'verified', reason: null },
+      'still verified when asked again',
+    );
 
     await f.repo.markTrackBroken(f.recording, 'cam-1', 'INGEST_CHAIN_FORK', 'seq 2 is already held');
     rec = (await f.app.inject(`/api/v1/recordings/${f.recording}`)).json();
