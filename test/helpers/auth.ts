@@ -31,7 +31,12 @@ export interface ManualClock {
 /** A clock starting at `start`, moved only by `advance`. */
 export function manualClock(start = T0): ManualClock {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 /** An API app over a migrated database, wired as ingest/app.ts wires it (without broker, log or console). */
