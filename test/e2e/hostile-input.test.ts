@@ -17,6 +17,7 @@ import { AckMessage } from '../../protocol/messages.ts';
 import { makeMqttPassword } from '../../protocol/mqtt-auth.ts';
 import { systemClock } from '../../protocol/time.ts';
 import { gatewayTopic } from '../../protocol/topics.ts';
+import { bearerHeaders } from '../helpers/auth.ts';
 import { type BuiltChain, buildChain, type Step, T0 } from '../helpers/chains.ts';
 import { tmp } from '../helpers/recording.ts';
 import { freshPostgres, waitUntil } from './e2e-support.ts';
@@ -296,7 +297,9 @@ t.test(
           'the genuine entry whose hash the forgeries carried was never reported as rejected',
         );
         t.ok(fuzzer.connected, 'the fuzzing gateway was never disconnected');
-        const health = await fetch(`${ingest.httpUrl}/api/v1/recordings?limit=1`);
+        const health = await fetch(`${ingest.httpUrl}/api/v1/recordings?limit=1`, {
+          headers: await bearerHeaders(ingest.repo),
+        });
         t.equal(health.status, 200, 'the ingest still answers');
       },
     );

@@ -4,6 +4,7 @@ import t from 'tap';
 import { buildGateway } from '../../gateway/gateway.ts';
 import { startIngest } from '../../ingest/app.ts';
 import type { Entry } from '../../protocol/entry.ts';
+import { bearerHeaders } from '../helpers/auth.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-config.ts';
 import { tmp } from '../helpers/recording.ts';
 
@@ -84,12 +85,14 @@ t.test(
       objects++;
     }
     t.ok(objects >= 28, `${objects} objects checked`);
+    const headers = await bearerHeaders(ingest.repo);
     const viaHttp = await fetch(
       `${ingest.httpUrl}/api/v1/recordings?caseId=${encodeURIComponent(ELEMENTS.caseId)}`,
+      { headers },
     );
     t.equal(viaHttp.status, 200);
     t.equal(((await viaHttp.json()) as { total: number }).total, 1, 'the search API finds it too');
-    const bad = await fetch(`${ingest.httpUrl}/api/v1/recordings?caseId=..%2Fetc`);
+    const bad = await fetch(`${ingest.httpUrl}/api/v1/recordings?caseId=..%2Fetc`, { headers });
     t.equal(bad.status, 400, 'a case id with path characters is a clear 400');
     t.match(((await bad.json()) as { error: { code: string } }).error.code, 'INGEST_BAD_REQUEST');
   },
