@@ -4,6 +4,7 @@
  * again) and by state (a start while the same case records answers with that recording). Commands run one at a
  * time. Nothing here stops a recording when the connection or a heartbeat is lost.
  */
+import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CommandMessage, CommandResult } from '../../protocol/messages.ts';
@@ -25,8 +26,15 @@ export interface RemoteControlOptions {
   log: Logger;
 }
 
+/** Events of the remote control. */
+export interface RemoteControlEvents {
+  /** The broker granted the command subscription (after each connect). */
+  subscribed: [];
+  answered: [CommandResult];
+}
+
 /** Takes commands from the ingest and answers them. */
-export class RemoteControl {
+export class RemoteControl extends EventEmitter<RemoteControlEvents> {
   readonly #o: RemoteControlOptions;
   readonly #answered = new Map<string, CommandResult>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -34,6 +42,7 @@ export class RemoteControl {
   #onConnect: (() => void) | null = null;
 
   constructor(options: RemoteControlOptions) {
+    super();
     this.#o = options;
   }
 
@@ -44,7 +53,15 @@ export class RemoteControl {
     this.#listener = (t, payload) => {
       if (t === topic) this.#queue = this.#queue.then(() => this.#handle(payload));
     };
-    this.#onConnect = () => void mqtt.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
+    this.#onConnect = () => {
+      mqtt.subscribeAsync(topic, { qos: 1 }).then(
+        (granted) => {
+          // 128: refused, e.g. while the gateway is not approved yet; the next connect subscribes again.
+          if (granted.every((g) => g.qos !== 128)) this.emit('subscribed');
+        },
+        () => undefined,
+      );
+    };
     mqtt.on('message', this.#listener);
     mqtt.on('connect', this.#onConnect);
     if (mqtt.connected) this.#onConnect();
@@ -102,6 +119,7 @@ export class RemoteControl {
       'command answered',
     );
     await this.#answer(result);
+    this.emit('answered', result);
   }
 
   async #run(command: CommandMessage): Promise<CommandResult> {

@@ -1,5 +1,5 @@
 /** @module Shared pieces of the console tests: a gateway with synthetic cameras, its console, an officer file. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Test } from 'tap';
@@ -33,6 +33,7 @@ export function consoleConfig(dir: string, cameras = 1): LoadedGatewayConfig {
   );
   // The test room (2 s segments) stands in for an interview room, so the list's interview-room matters apply.
   loaded.profile = { ...loaded.profile, name: 'interview-room' };
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, 'officers.yaml');
   writeFileSync(
     file,
