@@ -70,37 +70,42 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
   const blockPollMs = options.blockPollMs ?? 1000;
   const cache = new TrackMediaCache(repo);
 
-  app.get(`${TRACK}/playlist.m3u8`, async (req, reply) => {
-    const { id, track } = parse(TrackParams, req.params);
-    const query = parse(PlaylistQuery, req.query);
-    let media = await cache.read(id, track);
-    if (!media) throw new IngestError('INGEST_NOT_FOUND', `no recording ${id}`);
-    await access.authorize(req, { recording: media.recording, track, action: 'playlist' });
-    if (!media.track) throw new IngestError('INGEST_NOT_FOUND', `recording ${id} has no track ${track}`);
-    const canBlock = options.indexed !== undefined;
-    if (query._HLS_msn !== undefined && canBlock && isLive(media)) {
-      // [RFC 8216bis §6.2.5.2] more than two segments ahead of the last one is a client error.
-      if (query._HLS_msn > media.segments.length + 1) {
-        throw new IngestError(
-          'INGEST_BAD_REQUEST',
-          `_HLS_msn ${query._HLS_msn} is more than two segments past the last (${media.segments.length - 1})`,
-        );
+  // Schemas validate (app.ts sets the zod compilers) and document the routes in the OpenAPI document.
+  app.get(
+    `${TRACK}/playlist.m3u8`,
+    { schema: { params: TrackParams, querystring: PlaylistQuery } },
+    async (req, reply) => {
+      const { id, track } = parse(TrackParams, req.params);
+      const query = parse(PlaylistQuery, req.query);
+      let media = await cache.read(id, track);
+      if (!media) throw new IngestError('INGEST_NOT_FOUND', `no recording ${id}`);
+      await access.authorize(req, { recording: media.recording, track, action: 'playlist' });
+      if (!media.track) throw new IngestError('INGEST_NOT_FOUND', `recording ${id} has no track ${track}`);
+      const canBlock = options.indexed !== undefined;
+      if (query._HLS_msn !== undefined && canBlock && isLive(media)) {
+        // [RFC 8216bis §6.2.5.2] more than two segments ahead of the last one is a client error.
+        if (query._HLS_msn > media.segments.length + 1) {
+          throw new IngestError(
+            'INGEST_BAD_REQUEST',
+            `_HLS_msn ${query._HLS_msn} is more than two segments past the last (${media.segments.length - 1})`,
+          );
+        }
+        media = await awaitSegment(reply, media, query._HLS_msn);
       }
-      media = await awaitSegment(reply, media, query._HLS_msn);
-    }
-    const live = isLive(media);
-    const text = buildPlaylist({
-      live,
-      continuity: media.track!.continuity,
-      segments: media.segments,
-      gaps: media.gaps,
-      canBlockReload: canBlock,
-    });
-    return reply
-      .header('content-type', PLAYLIST_CONTENT_TYPE)
-      .header('cache-control', live ? 'no-cache' : 'private, max-age=300')
-      .send(text);
-  });
+      const live = isLive(media);
+      const text = buildPlaylist({
+        live,
+        continuity: media.track!.continuity,
+        segments: media.segments,
+        gaps: media.gaps,
+        canBlockReload: canBlock,
+      });
+      return reply
+        .header('content-type', PLAYLIST_CONTENT_TYPE)
+        .header('cache-control', live ? 'no-cache' : 'private, max-age=300')
+        .send(text);
+    },
+  );
 
   /** Re-reads the track until segment `msn` is listed, the track ends, the client goes, or 3 targets pass. */
   async function awaitSegment(reply: FastifyReply, first: TrackMedia, msn: number): Promise<TrackMedia> {
@@ -135,7 +140,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
     return media;
   }
 
-  app.get(`${TRACK}/segments/:name`, async (req, reply) => {
+  app.get(`${TRACK}/segments/:name`, { schema: { params: SegmentParams } }, async (req, reply) => {
     const { id, track, name } = parse(SegmentParams, req.params);
     const seq = parseSegmentName(name);
     if (seq === null)
