@@ -22,7 +22,7 @@ export async function copyObject(
   const hash = createHash('sha256');
   let size = 0;
   const tap = new Transform({
-    highWaterMark: 4 * 1024 * 1024,
+    highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
       size += chunk.length;
@@ -38,7 +38,7 @@ export async function copyObject(
       cause,
     });
   }
-  await pipeline(source, tap, createWriteStream(path, { flags: 'wx', highWaterMark: 4 * 1024 * 1024 }));
+  await pipeline(source, tap, createWriteStream(path, { flags: 'wx', highWaterMark: 1024 * 1024 }));
   const actual = hash.digest('hex');
   if (actual !== sha256) {
     throw new IngestError(
