@@ -1,5 +1,6 @@
 /** @module The `quanlu` command line: one program, a subcommand per job, each with --help. */
 import { Command, CommanderError } from 'commander';
+import { configCommand } from './config.ts';
 import { demoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
 import { exportCommand } from './export.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   demoCommand(program);
   gatewayCommand(program);
   ingestCommand(program);
+  configCommand(program);
   exportCommand(program);
   return program;
 }

@@ -84,6 +84,13 @@ export const GatewayConfig = z
           .optional()
           .describe('local object-store folder (content addressed), for the one-machine setup'),
         // deployment (issue 9): the at-scale store the gateway uploads to
+        configKey: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{43}$/, 'a raw Ed25519 public key: 43 base64url characters')
+          .optional()
+          .describe(
+            "the ingest's config-signing public key (GET /api/v1/log/key), pinned here: a pushed configuration must verify against it; unset: every push is refused",
+          ),
         store: StoreConfig.optional().describe(
           'object store the gateway uploads to (an S3 bucket at scale); overrides storeDir',
         ),

@@ -33,6 +33,14 @@ export const GATEWAY_ERRORS = {
   GW_STOP_UNCONFIRMED: 'stop needs confirm: true, so that a stray tap never ends a recording',
   GW_OFFICERS_UNREADABLE: 'the officer list file cannot be read or does not match its schema',
   GW_COMMAND_INVALID: 'a remote command does not parse, or names another room; nothing changed',
+  // signed configuration push (issue 9)
+  GW_CONFIG_PUSH_INVALID:
+    'a pushed configuration is not a valid envelope, or changes what a push may not change',
+  GW_CONFIG_PUSH_UNSIGNED: 'a pushed configuration carries no signature: refused, nothing changed',
+  GW_CONFIG_PUSH_SIGNATURE:
+    'a pushed configuration is not signed by the pinned ingest config key, or its hash or signature does not verify: refused',
+  GW_CONFIG_ROLLED_BACK:
+    'a pushed configuration failed after it was applied; the previous one is back in force',
   // spool
   // uplink
   GW_UPLINK_OBJECT: 'an object could not be uploaded to the store; it stays in the spool and is retried',

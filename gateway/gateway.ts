@@ -35,6 +35,8 @@ export interface GatewayDeps {
   backoff?: { initialMs: number; maxMs: number };
   /** Where sealed evidence goes: the broker and the object store. Without it the gateway only spools. */
   uplink?: { mqttUrl: string; store: ObjectStore; republishAfterMs?: number };
+  /** The version of the pushed configuration in force, reported on the status (issue 9); null: the local file. */
+  configVersion?: () => number | null;
   /** Dock stations: settings over the profile's dock section (tests point `root` at a temp folder). */
   dock?: Partial<DockSettings>;
 }
@@ -125,7 +127,10 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
       clock,
       log: log.child({ component: 'uplink' }),
       ...(u.republishAfterMs ? { republishAfterMs: u.republishAfterMs } : {}),
-      statusExtra: () => ({ recording: recorder.status()?.recording ?? null }),
+      statusExtra: () => ({
+        recording: recorder.status()?.recording ?? null,
+        configVersion: deps.configVersion?.() ?? null,
+      }),
     });
     const up = uplink;
     recorder.on('sealed', () => up.notify());

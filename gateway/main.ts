@@ -2,9 +2,10 @@
 import type { GatewayConfig } from '../firmware-config/gateway-config.ts';
 import { loadGatewayConfig } from '../firmware-config/load.ts';
 import { openStore } from '../store/open-store.ts';
+import { GatewayHost } from './config-push/gateway-host.ts';
 import { buildGateway, type Gateway, type GatewayDeps } from './gateway.ts';
 import { displayFingerprint } from './identity.ts';
-import { createGatewayMetrics } from './metrics.ts';
+import { createGatewayMetrics, serveMetrics } from './metrics.ts';
 import type { RecordingElements } from './recording/room-recorder.ts';
 
 /** Options of a gateway run. */
@@ -17,11 +18,21 @@ export interface GatewayRunOptions {
 /** Starts the gateway and resolves once it runs; it stops on SIGINT/SIGTERM (a recording resumes on restart). */
 export async function runGateway(opts: GatewayRunOptions, out = process.stdout): Promise<Gateway> {
   const loaded = await loadGatewayConfig(opts.config);
-  const gw = buildGateway(loaded, uplinkOf(loaded.config));
-  // Operations (issue 9): the metrics listener, when the config asks for one.
-  const metrics = createGatewayMetrics(gw);
+  // Signed configuration push (issue 9): the host runs the version in force and rebuilds on a new one.
+  const host = new GatewayHost({
+    base: loaded,
+    build: (l, configVersion) => buildGateway(l, { ...uplinkOf(l.config), configVersion }),
+  });
+  await host.start();
+  const gw = host.gateway;
+  // Operations (issue 9): metrics follow the rebuilt gateway; a listener of their own when configured.
+  let metrics = createGatewayMetrics(gw);
+  host.on('rebuilt', (next) => {
+    metrics.close();
+    metrics = createGatewayMetrics(next);
+  });
   const listener = loaded.config.metrics
-    ? await metrics.listen(loaded.config.metrics.host, loaded.config.metrics.port)
+    ? await serveMetrics(loaded.config.metrics.host, loaded.config.metrics.port, () => metrics.registry)
     : null;
   if (listener) out.write(`metrics ${listener.url}\n`);
   out.write(
@@ -29,7 +40,6 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
       `key fingerprint ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}${gw.keyCreated ? ' (new key)' : ''}\n` +
       `spool ${gw.spool.objectPath('0'.repeat(64)).split('/objects/')[0]}\n`,
   );
-  await gw.start();
   const resumed = gw.recorder.status();
   if (resumed) out.write(`resumed recording ${resumed.recording} of case ${resumed.caseId}\n`);
   else if (opts.record) {
@@ -45,7 +55,7 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
       'shutting down: sealing every camera tail; a running recording resumes on the next start',
     );
     metrics.close();
-    Promise.all([listener?.close(), gw.close()]).then(
+    Promise.all([listener?.close(), host.close()]).then(
       () => process.exit(0),
       (err: Error) => {
         gw.log.error({ err: { message: err.message } }, 'shutdown failed');

@@ -129,36 +129,16 @@ export function createGatewayMetrics(gw: GatewayMetricsSources): GatewayMetrics 
   gw.uplink?.on('acknowledged', onAck);
   gw.uplink?.on('failed', onFailed);
 
-  const text = async () => ({ type: registry.contentType, body: await registry.metrics() });
   return {
     registry,
     register(app) {
       app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-        const { type, body } = await text();
-        reply.header('content-type', type);
-        return body;
+        reply.header('content-type', registry.contentType);
+        return registry.metrics();
       });
     },
-    async listen(host, port) {
-      const server: Server = createServer((req, res) => {
-        if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
-          return;
-        }
-        text().then(
-          ({ type, body }) => res.writeHead(200, { 'content-type': type }).end(body),
-          (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-        );
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
-      const { port: bound } = server.address() as AddressInfo;
-      return {
-        url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-      };
+    listen(host, port) {
+      return serveMetrics(host, port, () => registry);
     },
     close() {
       gw.recorder.off('sealed', onSealed);
@@ -166,5 +146,36 @@ export function createGatewayMetrics(gw: GatewayMetricsSources): GatewayMetrics 
       gw.uplink?.off('acknowledged', onAck);
       gw.uplink?.off('failed', onFailed);
     },
+  };
+}
+
+/**
+ * Serves GET /metrics of `registry()` (read at each scrape, so a rebuilt gateway's registry takes over) on a
+ * listener of its own; everything else is 404. Resolves with its URL once listening.
+ */
+export async function serveMetrics(
+  host: string,
+  port: number,
+  registry: () => Registry,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    const r = registry();
+    r.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': r.contentType }).end(body),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -22,6 +22,7 @@ import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-bro
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
 import { mosquittoIngestPassword } from './broker/mosquitto-files.ts';
 import { IngestConfig, type IngestConfigInput } from './config.ts';
+import { ConfigPush } from './config-push/config-push.ts';
 import { Consumer } from './consumer/consumer.ts';
 import { registerCommandRoutes } from './control/command-routes.ts';
 import { migrate } from './db/migrations.ts';
@@ -55,6 +56,8 @@ export interface Ingest {
   fixity: FixitySweep;
   /** Prometheus metrics of this node (issue 9). */
   metrics: IngestMetrics;
+  /** Signed, retained gateway configurations (issue 9). */
+  configPush: ConfigPush;
   http: FastifyInstance;
   mqtt: MqttClient;
   broker: EmbeddedBroker | null;
@@ -194,6 +197,11 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     const metrics = createIngestMetrics({ node: config.node, consumer, db, repo, mqtt: client });
     closers.push(async () => metrics.close());
     metrics.register(http);
+    // Signed configuration push (issue 9): signed with the log key under the 'config' context.
+    const configPush = new ConfigPush({ mqtt: client, keyPair: logKey, repo });
+    await configPush.start();
+    closers.push(async () => configPush.stop());
+    configPush.register(http);
     const fixity = new FixitySweep({
       db,
       repo,
@@ -228,6 +236,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       transparencyLog,
       fixity,
       metrics,
+      configPush,
       http,
       mqtt: client,
       broker,
