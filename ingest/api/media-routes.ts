@@ -69,6 +69,11 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
   const redirect = store.kind === 's3' && (options.s3Delivery ?? 'redirect') === 'redirect';
   const blockPollMs = options.blockPollMs ?? 1000;
   const cache = new TrackMediaCache(repo);
+  // Blocked reloads waiting on a track, woken by one listener however many viewers wait.
+  const waiters = new Map<string, Set<() => void>>();
+  options.indexed?.on('indexed', ({ entry }) => {
+    for (const wake of waiters.get(`${entry.recording}/${entry.track}`) ?? []) wake();
+  });
 
   // Schemas validate (app.ts sets the zod compilers) and document the routes in the OpenAPI document.
   app.get(
@@ -110,6 +115,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
   /** Re-reads the track until segment `msn` is listed, the track ends, the client goes, or 3 targets pass. */
   async function awaitSegment(reply: FastifyReply, first: TrackMedia, msn: number): Promise<TrackMedia> {
     const { id, track } = { id: first.recording.id, track: first.track!.track };
+    const key = `${id}/${track}`;
     const limitMs = 3 * targetDurationS(first.segments) * 1000;
     const deadline = Date.now() + limitMs;
     let media = first;
@@ -121,16 +127,16 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
     reply.raw.once('close', leave);
     while (media.segments.length <= msn && isLive(media) && Date.now() < deadline && !gone) {
       await new Promise<void>((resolve) => {
-        const wake = (e: { entry: Entry }) => {
-          if (e.entry.recording === id && e.entry.track === track) done();
-        };
         const timer = setTimeout(done, Math.min(blockPollMs, Math.max(0, deadline - Date.now())));
         reply.raw.once('close', done);
-        options.indexed!.on('indexed', wake);
+        const set = waiters.get(key) ?? new Set();
+        set.add(done);
+        waiters.set(key, set);
         function done() {
           clearTimeout(timer);
-          options.indexed!.off('indexed', wake);
           reply.raw.off('close', done);
+          set.delete(done);
+          if (set.size === 0 && waiters.get(key) === set) waiters.delete(key);
           resolve();
         }
       });
