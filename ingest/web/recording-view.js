@@ -118,6 +118,7 @@ function buildPage(container, Hls, state) {
       muted: true,
       autoplay: true,
       playsinline: true,
+      'aria-label': track.source?.name ?? track.track,
       dataset: { track: track.track },
     });
     video.muted = true;

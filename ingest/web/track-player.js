@@ -4,7 +4,12 @@ import { createLivePlaylistLoader } from './live-loader.js';
 import { mediaTimeAt, wallSpan, wallTimeAt } from './master-clock.js';
 
 /** Seconds behind the newest segment's end a live player aims for, beyond one segment length. */
-export const LIVE_MARGIN_S = 0.25;
+export const LIVE_MARGIN_S = 0.3;
+/**
+ * hls.js adds 0.25 s to its target latency at every stall and never takes it back; after this long without a
+ * stall the player returns to its base target, so a busy minute does not cost latency for the rest of the view.
+ */
+export const STALL_DECAY_MS = 30_000;
 
 let hlsReady = null;
 
@@ -52,6 +57,14 @@ export function createTrackPlayer(Hls, video, recording, track, on = {}) {
     liveSyncOnStallIncrease: 0.25,
     maxLiveSyncPlaybackRate: 1.25,
     backBufferLength: 30,
+    // No text tracks: evidence carries no captions, the page reads DATERANGEs from the playlist itself, and hls.js
+    // would give each text track an empty source from a data: URL, which the console's CSP refuses.
+    enableWebVTT: false,
+    enableIMSC1: false,
+    enableCEA708Captions: false,
+    enableDateRangeMetadataCues: false,
+    enableEmsgMetadataCues: false,
+    enableID3MetadataCues: false,
     pLoader: createLivePlaylistLoader(Hls.DefaultConfig.loader, {
       onLive: (longest) => {
         const target = Math.max(1, longest + LIVE_MARGIN_S);
@@ -69,8 +82,15 @@ export function createTrackPlayer(Hls, video, recording, track, on = {}) {
     }));
     on.level?.(data.details);
   });
+  let lastStallAt = 0;
+  const decay = setInterval(() => {
+    const base = hls.config.liveSyncDuration;
+    if (!details?.live || Date.now() - lastStallAt < STALL_DECAY_MS) return;
+    if (typeof base === 'number' && (hls.targetLatency ?? 0) > base + 0.01) hls.targetLatency = base;
+  }, 5000);
   let recovered = 0;
   hls.on(Hls.Events.ERROR, (_ev, data) => {
+    if (data.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR) lastStallAt = Date.now();
     if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
       const coded = codedError(data);
       if ([401, 403, 404].includes(coded.status)) {
@@ -132,6 +152,7 @@ export function createTrackPlayer(Hls, video, recording, track, on = {}) {
       return !at.gap;
     },
     destroy() {
+      clearInterval(decay);
       hls.destroy();
       video.removeAttribute('src');
       video.load();

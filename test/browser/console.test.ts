@@ -45,6 +45,13 @@ t.test('a supervisor watches the demo case live and in the archive; the auditor 
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  const fetched = new Set<string>();
+  page.on('requestfinished', (r) => fetched.add(new URL(r.url()).pathname));
+  const refusedByCsp: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text()))
+      refusedByCsp.push(m.text());
+  });
   await stack.segmentsIndexed(2, 60_000);
 
   await page.goto(stack.ingest.httpUrl);
@@ -218,6 +225,14 @@ t.test('a supervisor watches the demo case live and in the archive; the auditor 
   const notice = await page.waitForSelector('form.sign-in .notice');
   t.equal((await notice.textContent())?.trim(), en['session.expired'], 'expiry is explained');
   t.same(pageErrors, [], 'no script error on any page');
+  t.ok(fetched.has('/web/vendor/hls.worker.js'), 'hls.js transmuxes in its worker, loaded from /web/vendor');
+  t.same(refusedByCsp, [], 'the console (hls.js and its worker included) runs under its self-only CSP');
+  const home = await fetch(stack.ingest.httpUrl);
+  t.match(
+    home.headers.get('content-security-policy'),
+    /default-src 'self'/,
+    'the page is served with the CSP',
+  );
 });
 
 t.test(
