@@ -16,7 +16,7 @@ import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
 import { registerErrorHandler, registerReadyRoute, registerRoutes } from './api/routes.ts';
-import { registerWebRoutes } from './api/web-routes.ts';
+import { mediaOriginsFor, registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
@@ -190,7 +190,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     // Remote start/stop of a room's recording over MQTT (issue 6).
     registerCommandRoutes(http, { mqtt: client, repo });
     registerMediaRoutes(http, { repo, store, access, indexed: consumer });
-    registerWebRoutes(http);
+    registerWebRoutes(http, { mediaOrigins: mediaOriginsFor(config.store) });
     registerLogRoutes(http, transparencyLog, logKey);
     registerDockRoutes(http, db, clock);
     // Operations (issue 9): Prometheus metrics at /metrics, readiness at /api/v1/ready.

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import type { StoreConfig } from '../../store/store-config.ts';
 
 /** The console's own files. */
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
@@ -46,6 +47,15 @@ export function consoleCsp(mediaOrigins: readonly string[] = []): string {
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+/**
+ * The origins the player must reach for media besides this server: an S3 store's, whose segments the media
+ * routes answer with a redirect to a presigned URL there (its host and port as configured, which presigning uses).
+ */
+export function mediaOriginsFor(store: StoreConfig | undefined): string[] {
+  if (store?.kind !== 's3') return [];
+  return [`${store.useSSL ? 'https' : 'http'}://${store.endPoint}:${store.port}`];
 }
 
 /** Adds `/`, `/web/*` and `/web/vendor/*`, each answered with the console's security headers. */
