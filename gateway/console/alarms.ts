@@ -24,8 +24,8 @@ export interface AlarmInputs {
   freeBytes: () => Promise<number>;
   /** Below this many free bytes: disk-low (warning). */
   diskLowBytes: number;
-  /** Below this many free bytes: disk-full (critical; no new recording starts). */
-  startReserveBytes: number;
+  /** Below this many free bytes: disk-full (critical; no new recording starts). Read at every evaluation. */
+  startReserveBytes: () => number;
   /** The MQTT client of the uplink, or null when the gateway records locally only (then no ingest alarm). */
   mqtt: MqttClient | null;
   /** The broker out of reach this long raises ingest-unreachable. */
@@ -99,7 +99,7 @@ export class Alarms extends EventEmitter<AlarmEvents> {
     }
     const free = await o.freeBytes();
     const freeMiB = Math.floor(free / MIB);
-    if (free < o.startReserveBytes) {
+    if (free < o.startReserveBytes()) {
       raised.set('disk-full', {
         code: 'disk-full',
         severity: 'critical',

@@ -76,7 +76,7 @@ export async function buildConsole(
     recording: () => gateway.recorder.status(),
     freeBytes: () => service.freeBytes(),
     diskLowBytes: config.console.diskLowMiB * MIB,
-    startReserveBytes: service.startReserveBytes,
+    startReserveBytes: () => service.startReserveBytes,
     mqtt: gateway.mqtt,
     ingestUnreachableMs: config.console.ingestUnreachableSeconds * 1000,
     backlog: () => gateway.spool.backlog(),

@@ -88,7 +88,7 @@ t.test(
 
     // The connection (and with it the heartbeat) is lost: the recording goes on.
     const segmentWhileDown = sealed(gw, 'cam-1', 'segment', 1);
-    const reconnected = once(gw.mqtt!, 'connect');
+    const reconnected = new Promise((resolve) => gw.mqtt!.once('connect', resolve));
     gw.mqtt!.stream.destroy();
     await segmentWhileDown;
     t.equal(gw.recorder.status()?.recording, recording, 'a lost connection never stops the recording');
