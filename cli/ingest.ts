@@ -9,7 +9,9 @@ import { openDatabase } from '../ingest/db/open-database.ts';
 import { createRepository } from '../ingest/db/repository.ts';
 import { runIngest } from '../ingest/main.ts';
 import { CliError } from './errors.ts';
+import { usersCommand } from './ingest-users.ts';
 
+/** Runs a job on the repository of the ingest a config file names (the embedded defaults without one). */
 async function withRepository<T>(
   configFile: string | undefined,
   job: (repo: ReturnType<typeof createRepository>) => Promise<T>,
@@ -43,6 +45,7 @@ export function ingestCommand(program: Command): void {
         // runs until a signal ends the process
       });
     });
+  usersCommand(ingest, withRepository);
   const gateways = ingest.command('gateways').description('enrolled gateways: list, approve, revoke');
   gateways
     .command('list')
