@@ -55,6 +55,8 @@ export interface GatewayHostEvents {
   rebuilt: [Gateway];
   /** The outcome of a pushed configuration: applied, rolled back, or refused. */
   outcome: [PushOutcome];
+  /** A verified version arrived during a recording: it is applied when the recording stops. */
+  deferred: [number];
 }
 
 /** A gateway under pushed configurations. */
@@ -67,6 +69,7 @@ export class GatewayHost extends EventEmitter<GatewayHostEvents> {
   #pending: ConfigEnvelope | null = null;
   /** The newest version that failed and was rolled back: its retained copy is not tried again. */
   #failed = 0;
+  #closed = false;
   #busy: Promise<unknown> = Promise.resolve();
 
   constructor(options: GatewayHostOptions) {
@@ -119,6 +122,8 @@ export class GatewayHost extends EventEmitter<GatewayHostEvents> {
 
   /** Stops the gateway. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.#busy;
     await this.#gateway?.close();
   }
@@ -173,6 +178,7 @@ export class GatewayHost extends EventEmitter<GatewayHostEvents> {
         { version: envelope.version },
         'configuration received; applied when the recording stops',
       );
+      this.emit('deferred', envelope.version);
       return;
     }
     await this.#apply(envelope, loaded);

@@ -18,7 +18,7 @@ import { generateKeyPair, signDigest } from '../../protocol/keys.ts';
 import { AlarmMessage, CommandResult, StatusMessage } from '../../protocol/messages.ts';
 import { gatewayTopic } from '../../protocol/topics.ts';
 import { addTestUser, signIn } from '../helpers/auth.ts';
-import { smallSynthetic } from '../helpers/gateway-config.ts';
+import { ELEMENTS, smallSynthetic } from '../helpers/gateway-config.ts';
 import { tmp } from '../helpers/recording.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -256,6 +256,33 @@ t.test(
         t.equal(bad.json().error.code, 'INGEST_BAD_REQUEST');
         t.match(bad.json().error.message, /cameras\[0\]\.id/);
         t.equal(ingest.configPush.current(GW)?.version, 2, 'still version 2 on the broker');
+      },
+    );
+
+    await t.test(
+      'a push during a recording waits for its end, then applies; a restart keeps it in force',
+      async (t) => {
+        await host.gateway.recorder.start(ELEMENTS);
+        const deferred = once(host, 'deferred');
+        const res = await push(input([cam('cam-1')], 'after the recording'));
+        const version = res.json().version as number;
+        t.same(await deferred, [version], `version ${version} waits`);
+        t.equal(host.version, 1, 'the recording runs on under version 1');
+        const applied = outcome(version);
+        await host.gateway.recorder.stop();
+        t.equal((await applied).ok, true, 'applied once the recording stopped');
+        t.equal(host.version, version);
+
+        await host.close();
+        const again = new GatewayHost({
+          base: parseGatewayConfig(input([cam('cam-1')])),
+          build: (loaded, configVersion) => buildGateway(loaded, { log: quiet, configVersion }),
+          log: quiet,
+        });
+        await again.start();
+        t.teardown(() => again.close());
+        t.equal(again.version, version, 'the applied version is in force after a restart');
+        t.equal(again.gateway.recorder.status(), null);
       },
     );
   },
