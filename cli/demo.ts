@@ -12,6 +12,7 @@ import { writeEvidenceFolder } from '../gateway/evidence-folder.ts';
 import { buildGateway } from '../gateway/gateway.ts';
 import { displayFingerprint, loadOrCreateIdentity } from '../gateway/identity.ts';
 import { startIngest } from '../ingest/app.ts';
+import { demoCredentialsPath, ensureDemoUsers } from '../ingest/auth/demo-users.ts';
 import { runVerify } from './verify/command.ts';
 
 /** The demo case's recording elements. */
@@ -63,6 +64,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   out.write(
     `ingest: MQTT ${ingest.mqttUrl} · HTTP ${ingest.httpUrl} · PGlite in ${join(data, 'ingest', 'db')}\n`,
   );
+  const demoUsers = await ensureDemoUsers(ingest.repo, join(data, 'ingest'));
+  out.write(`console: ${ingest.httpUrl}/  sign in as\n`);
+  for (const u of demoUsers.users) out.write(`  ${u.role.padEnd(10)} ${u.username} / ${u.password}\n`);
+  if (demoUsers.created)
+    out.write(`  (demo only: the passwords are kept in ${demoCredentialsPath(join(data, 'ingest'))})\n`);
   const gw = buildGateway(loaded, { log, uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store } });
   out.write(`gateway ${gw.id} · key ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}\n`);
   await gw.start();
