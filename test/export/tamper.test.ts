@@ -4,12 +4,29 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { runVerify } from '../../cli/verify/command.ts';
 import { type PackageReport, verifyPackage } from '../../cli/verify/verify-package.ts';
+import { type EnvelopeValue, summarizeChains } from '../../ingest/export/chain-summary.ts';
 import { exportCase } from '../../ingest/export/export-case.ts';
-import { PACKAGE_FILES } from '../../ingest/export/package-layout.ts';
+import { PACKAGE_FILES, PackageInfo } from '../../ingest/export/package-layout.ts';
+import { renderPackageReport } from '../../ingest/export/report-html.ts';
+import { logKeyFile } from '../../ingest/log/log-key.ts';
 import { objectPath } from '../../protocol/folder-layout.ts';
+import { signTreeHead, TreeHead } from '../../protocol/tree-head.ts';
 import { testKey } from '../helpers/chains.ts';
 import { tmp } from '../helpers/recording.ts';
 import { CASE_ID, CASE_RECORDING, copyOf, rebag, syntheticCase } from './export-support.ts';
+
+/** The report a forger renders again after changing the tree head (the report shows the head). */
+function renderAgain(bag: string): string {
+  const info = PackageInfo.parse(JSON.parse(readFileSync(join(bag, 'data', PACKAGE_FILES.info), 'utf8')));
+  const head = TreeHead.parse(
+    JSON.parse(readFileSync(join(bag, 'data', PACKAGE_FILES.treeHead), 'utf8')).head,
+  );
+  const envelopes: EnvelopeValue[] = [];
+  for (const track of readdirSync(join(bag, 'data', 'entries', CASE_RECORDING)))
+    for (const line of readFileSync(join(bag, 'data', 'entries', CASE_RECORDING, track), 'utf8').split('\n'))
+      if (line) envelopes.push(JSON.parse(line));
+  return renderPackageReport(info, head, summarizeChains(envelopes));
+}
 
 function codes(r: PackageReport): string[] {
   return [
@@ -155,4 +172,26 @@ t.test('an exported case verifies offline; each tampering fails with its own rea
       `${c.name}, re-bagged: the bag itself is consistent`,
     );
   }
+
+  // A forger with a key of their own re-signs the tree head and swaps the package's ingest key: the
+  // package is then self-consistent, and only a pinned ingest key (--ingest-key) tells it apart.
+  const forged = copyOf(t, bag);
+  const impostor = testKey(8);
+  const headPath = join(forged, 'data', PACKAGE_FILES.treeHead);
+  const { head } = JSON.parse(readFileSync(headPath, 'utf8'));
+  writeFileSync(
+    headPath,
+    JSON.stringify(signTreeHead({ ...head, key: impostor.publicKey.fingerprint }, impostor.privateKey)),
+  );
+  writeFileSync(join(forged, 'data', PACKAGE_FILES.logKey), JSON.stringify(logKeyFile(impostor)));
+  writeFileSync(join(forged, 'data', PACKAGE_FILES.report), renderAgain(forged));
+  rebag(forged);
+  t.ok((await verifyPackage(forged)).ok, 'trusting the keys inside the package, the forgery is consistent');
+  const pinned = join(tmp(t, 'quanlu-pin-'), 'ingest-key.json');
+  writeFileSync(pinned, JSON.stringify(logKeyFile(deps.logKey)));
+  const caught = await verifyPackage(forged, { ingestKey: pinned });
+  t.ok(
+    codes(caught).includes('TREE_HEAD_INVALID'),
+    'with the real ingest key pinned, the re-signed head is refused',
+  );
 });
