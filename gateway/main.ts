@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../firmware-config/gateway-config.ts';
 import { loadGatewayConfig } from '../firmware-config/load.ts';
 import { openStore } from '../store/open-store.ts';
 import { GatewayHost } from './config-push/gateway-host.ts';
+import { serveConsole } from './console/serve-console.ts';
 import { buildGateway, type Gateway, type GatewayDeps } from './gateway.ts';
 import { displayFingerprint } from './identity.ts';
 import { createGatewayMetrics, serveMetrics } from './metrics.ts';
@@ -35,6 +36,9 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
     ? await serveMetrics(loaded.config.metrics.host, loaded.config.metrics.port, () => metrics.registry)
     : null;
   if (listener) out.write(`metrics ${listener.url}\n`);
+  // Operator console (issue 6): the room's page and local REST API, rebuilt with the gateway.
+  const operatorConsole = await serveConsole(host, loaded);
+  out.write(`operator console ${operatorConsole.url}\n`);
   out.write(
     `gateway ${gw.id} · room ${loaded.config.room.id} (${loaded.profile.name}) · ${loaded.config.cameras.length} camera(s)\n` +
       `key fingerprint ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}${gw.keyCreated ? ' (new key)' : ''}\n` +
@@ -55,7 +59,7 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
       'shutting down: sealing every camera tail; a running recording resumes on the next start',
     );
     metrics.close();
-    Promise.all([listener?.close(), host.close()]).then(
+    Promise.all([listener?.close(), operatorConsole.close(), host.close()]).then(
       () => process.exit(0),
       (err: Error) => {
         gw.log.error({ err: { message: err.message } }, 'shutdown failed');
