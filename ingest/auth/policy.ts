@@ -31,6 +31,10 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'GET /api/v1/audit': OVERSIGHT,
   'GET /api/v1/audit/verify': OVERSIGHT,
   'POST /api/v1/log/tree-head': ADMIN,
+  // Routes of other modules that check their roles themselves too; listed so this table is whole.
+  'GET /api/v1/gateways/:id/config': ADMIN,
+  'PUT /api/v1/gateways/:id/config': ADMIN,
+  'POST /api/v1/gateways/:id/commands': ['admin', 'supervisor'],
 };
 
 /** The key of a route in the tables above. */
