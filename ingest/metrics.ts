@@ -93,6 +93,23 @@ export function createIngestMetrics(sources: IngestMetricsSources): IngestMetric
     },
   });
 
+  // A connection is held for one query or one batch transaction: its hold time is the database's share of a batch.
+  const held = new Histogram({
+    name: 'quanlu_ingest_db_hold_seconds',
+    help: 'Time a database connection is held: one query, or one batch transaction of the consumer',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const acquiredAt = new WeakMap<object, bigint>();
+  const onAcquire = (client: object) => acquiredAt.set(client, process.hrtime.bigint());
+  const onRelease = (_err: unknown, client: object) => {
+    const since = acquiredAt.get(client);
+    if (since !== undefined) held.observe(Number(process.hrtime.bigint() - since) / 1e9);
+    acquiredAt.delete(client);
+  };
+  sources.db.pool.on('acquire', onAcquire);
+  sources.db.pool.on('release', onRelease);
+
   const onIndexed = (e: { entry: { kind: string }; latencyMs: number }) => {
     indexed.inc({ kind: e.entry.kind });
     latency.observe(e.latencyMs / 1000);
@@ -113,6 +130,8 @@ export function createIngestMetrics(sources: IngestMetricsSources): IngestMetric
     close() {
       sources.consumer.off('indexed', onIndexed);
       sources.consumer.off('rejected', onRejected);
+      sources.db.pool.off('acquire', onAcquire);
+      sources.db.pool.off('release', onRelease);
     },
   };
 }

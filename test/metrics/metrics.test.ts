@@ -88,6 +88,7 @@ t.test(
     t.equal(sample(i, 'quanlu_ingest_index_latency_seconds_count'), chain.length);
     t.equal(sample(i, 'quanlu_ingest_gateways', { status: 'approved' }), 1);
     t.equal(sample(i, 'quanlu_ingest_entries_held'), 0);
+    t.ok((sample(i, 'quanlu_ingest_db_hold_seconds_count') ?? 0) > 0, 'database batches timed');
 
     // A payload that is not an entry is refused and counted by its code.
     const refused = new Promise((resolve) => ingest.consumer.once('rejected', resolve));
