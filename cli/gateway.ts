@@ -1,13 +1,17 @@
 /** @module `quanlu gateway`: runs a room's gateway from its configuration file. */
 import type { Command } from 'commander';
+import { recordCommand } from '../gateway/console/record-cli.ts';
+import { dockCommand } from '../gateway/dock/dock-cli.ts';
 import { runGateway } from '../gateway/main.ts';
+import { CliError } from './errors.ts';
 
 /** Adds `gateway` to the program. */
 export function gatewayCommand(program: Command): void {
-  program
+  const gateway = program
     .command('gateway')
     .description('run a gateway: capture the room cameras into signed chains in the local spool')
-    .requiredOption(
+    // Not a required option: `gateway record ...` runs without it (commander checks a parent's required options).
+    .option(
       '-c, --config <file>',
       'gateway configuration (YAML or JSON; see firmware-config/example-gateway.yaml)',
     )
@@ -21,6 +25,8 @@ export function gatewayCommand(program: Command): void {
     )
     .action(
       async (opts: { config: string; case?: string; matter?: string; officer?: string[]; by: string }) => {
+        if (!opts.config)
+          throw new CliError('CLI_USAGE', 'give the gateway configuration with -c, --config <file>');
         const record = opts.case
           ? { caseId: opts.case, matter: opts.matter ?? '', officers: opts.officer ?? [], startedBy: opts.by }
           : undefined;
@@ -30,4 +36,6 @@ export function gatewayCommand(program: Command): void {
         });
       },
     );
+  recordCommand(gateway);
+  dockCommand(gateway);
 }
