@@ -16,6 +16,9 @@ import { readConfigFile } from '../../firmware-config/config-file.ts';
 import { parseGatewayConfig } from '../../firmware-config/load.ts';
 import { mosquittoIngestPassword } from '../../ingest/broker/mosquitto-files.ts';
 import { IngestConfig } from '../../ingest/config.ts';
+import { openDatabase } from '../../ingest/db/open-database.ts';
+import { createRepository } from '../../ingest/db/repository.ts';
+import { generateKeyPair } from '../../protocol/keys.ts';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
@@ -298,4 +301,33 @@ t.test('write-auth-files writes a password file admitting the ingest and an ACL 
   const secret = (await readFile(join(dir, 'data/ingest-secret'), 'utf8')).trim();
   t.ok(mosquittoIngestPassword(secret).length > 20, 'the ingest secret was made in the data folder');
   t.equal(statSync(join(dir, 'data/ingest-secret')).mode & 0o777, 0o600);
+
+  // An approved gateway gets a user and its own topics; a pending one gets nothing.
+  const db = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data/db') });
+  const repo = createRepository(db);
+  const [a, b] = [generateKeyPair(), generateKeyPair()];
+  await repo.upsertEnrollment({
+    id: 'gw-a',
+    fingerprint: a.publicKey.fingerprint,
+    publicKey: a.publicKeyText,
+    hostname: null,
+  });
+  await repo.upsertEnrollment({
+    id: 'gw-b',
+    fingerprint: b.publicKey.fingerprint,
+    publicKey: b.publicKeyText,
+    hostname: null,
+  });
+  await repo.decideGateway(a.publicKey.fingerprint, 'approved', 'test');
+  await db.close();
+  t.equal(await writeAuthFiles(config, join(dir, 'out')), 1, 'one approved gateway');
+  const acl = await readFile(join(dir, 'out/acl'), 'utf8');
+  t.match(acl, /^user gw-a\ntopic write quanlu\/v1\/gw\/gw-a\/entry$/m);
+  t.notMatch(acl, /gw-b/, 'a pending gateway is not admitted');
+  t.match(await readFile(join(dir, 'out/passwd'), 'utf8'), /^gw-a:\$7\$/m);
+  t.equal(
+    (await readFile(join(dir, 'data/ingest-secret'), 'utf8')).trim(),
+    secret,
+    'the same secret on the second run',
+  );
 });
