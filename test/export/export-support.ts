@@ -16,11 +16,14 @@ import {
 } from '../../ingest/export/bagit.ts';
 import type { ExportDeps } from '../../ingest/export/export-case.ts';
 import { TransparencyLog } from '../../ingest/log/transparency-log.ts';
+import { objectKey } from '../../protocol/object-key.ts';
+import type { ObjectStore } from '../../store/object-store.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { BuiltChain } from '../helpers/chains.ts';
 import { testKey } from '../helpers/chains.ts';
 import { DATABASE_BACKENDS } from '../helpers/databases.ts';
 import { tmp } from '../helpers/recording.ts';
+import { startS3Server } from '../helpers/s3-server.ts';
 import { enroll, honestChain, indexInBatches } from '../log/log-support.ts';
 
 /** The recording of the synthetic case. */
@@ -28,17 +31,41 @@ export const CASE_RECORDING = '5f1c2d3e-4a5b-4c6d-8e7f-0123456789ab';
 /** The case id every helper chain opens with. */
 export const CASE_ID = 'TEST-2026-0001';
 
-/** A synthetic case (two tracks, a gap, audit records) indexed into PGlite and a local store. */
-export async function syntheticCase(
-  t: Test,
-): Promise<{ deps: ExportDeps; chains: BuiltChain[]; dir: string }> {
+/** A synthetic case and how to damage its stored objects behind the store's back. */
+export interface SyntheticCase {
+  deps: ExportDeps;
+  chains: BuiltChain[];
+  dir: string;
+  /** The file that holds an object's bytes in the backend (to flip bits in, or delete). */
+  fileOf(sha256: string): string;
+}
+
+/**
+ * A synthetic case (two tracks, a gap, audit records) indexed into PGlite, its objects in a local
+ * folder store or in an S3 store (s3rver on loopback).
+ */
+export async function syntheticCase(t: Test, storeKind: 'fs' | 's3' = 'fs'): Promise<SyntheticCase> {
   const dir = tmp(t, 'quanlu-export-');
   const { db } = await DATABASE_BACKENDS[0]!.open(t);
   await migrate(db);
   const repo = createRepository(db);
   const gw = testKey(1);
   await enroll(repo, gw);
-  const store = openStore({ kind: 'fs', root: join(dir, 'objects') });
+  let store: ObjectStore;
+  let fileOf: (sha256: string) => string;
+  if (storeKind === 's3') {
+    const server = await startS3Server();
+    t.teardown(() => server.close());
+    const { endPoint, port, useSSL, accessKey, secretKey } = server;
+    const s3 = openStore({ kind: 's3', endPoint, port, useSSL, accessKey, secretKey, bucket: 'evidence' });
+    if (s3.kind === 's3') await s3.ensureBucket();
+    store = s3;
+    // s3rver keeps each object's bytes in <directory>/<bucket>/<key>._S3rver_object.
+    fileOf = (sha256) => join(server.directory, 'evidence', `${objectKey(sha256)}._S3rver_object`);
+  } else {
+    store = openStore({ kind: 'fs', root: join(dir, 'objects') });
+    fileOf = (sha256) => join(dir, 'objects', ...objectKey(sha256).split('/'));
+  }
   const chains = [honestChain(CASE_RECORDING, 'cam-1', gw, 6), honestChain(CASE_RECORDING, 'cam-2', gw, 4)];
   for (const c of chains) for (const [sha, bytes] of c.objects) await store.put(sha, { bytes }, bytes.length);
   await indexInBatches(repo, chains, 5);
@@ -60,6 +87,7 @@ export async function syntheticCase(
     deps: { db, repo, store, log: new TransparencyLog({ db, keyPair: logKey }), logKey, node: 'ingest-test' },
     chains,
     dir,
+    fileOf,
   };
 }
 

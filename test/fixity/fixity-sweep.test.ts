@@ -1,5 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -7,81 +6,81 @@ import t from 'tap';
 import type { ExportDeps } from '../../ingest/export/export-case.ts';
 import { registerFixityRoutes } from '../../ingest/fixity/fixity-routes.ts';
 import { type FixityAlarm, FixitySweep } from '../../ingest/fixity/fixity-sweep.ts';
-import { objectKey } from '../../protocol/object-key.ts';
 import { CASE_RECORDING, syntheticCase } from '../export/export-support.ts';
 
 const log = pino({ level: 'silent' });
 const of = (d: ExportDeps) => ({ db: d.db, repo: d.repo, store: d.store, log });
 
-t.test(
-  'a bit flipped directly in the object store is found within one pass: alarm, metric, track broken',
-  async (t) => {
-    const { deps, chains, dir } = await syntheticCase(t);
-    const registry = new Registry();
-    const sweep = new FixitySweep({ ...of(deps), bytesPerSecond: 1 << 30, registry });
-    const clean = await sweep.runPass();
-    t.equal(clean?.mismatches, 0, 'an intact store passes');
-    const objects = [...chains[1]!.objects.keys()];
-    t.equal(
-      clean?.objects,
-      chains.reduce((n, c) => n + c.objects.size, 0),
-      'every indexed object was re-hashed',
-    );
+for (const backend of ['fs', 's3'] as const)
+  t.test(
+    `${backend}: a bit flipped directly in the object store is found within one pass: alarm, metric, track broken`,
+    async (t) => {
+      const { deps, chains, fileOf } = await syntheticCase(t, backend);
+      const registry = new Registry();
+      const sweep = new FixitySweep({ ...of(deps), bytesPerSecond: 1 << 30, registry });
+      const clean = await sweep.runPass();
+      t.equal(clean?.mismatches, 0, 'an intact store passes');
+      const objects = [...chains[1]!.objects.keys()];
+      t.equal(
+        clean?.objects,
+        chains.reduce((n, c) => n + c.objects.size, 0),
+        'every indexed object was re-hashed',
+      );
 
-    // Someone with access to the disk flips one bit of one object.
-    const victim = objects[1]!;
-    const path = join(dir, 'objects', ...objectKey(victim).split('/'));
-    chmodSync(path, 0o600);
-    const bytes = readFileSync(path);
-    bytes[5] = bytes[5]! ^ 0x10;
-    writeFileSync(path, bytes);
+      // Someone with access to the disk flips one bit of one object.
+      const victim = objects[1]!;
+      const path = fileOf(victim);
+      chmodSync(path, 0o600);
+      const bytes = readFileSync(path);
+      bytes[5] = bytes[5]! ^ 0x10;
+      writeFileSync(path, bytes);
 
-    const alarms: FixityAlarm[] = [];
-    sweep.on('alarm', (a) => alarms.push(a));
-    const pass = await sweep.runPass();
-    t.equal(pass?.mismatches, 1, 'the next pass finds exactly one mismatch');
-    t.equal(alarms.length, 1);
-    t.equal(alarms[0]!.sha256, victim);
-    t.same(
-      alarms[0]!.tracks,
-      [{ recording: CASE_RECORDING, track: 'cam-2' }],
-      'the track holding it is named',
-    );
-    const recording = await deps.repo.recording(CASE_RECORDING);
-    const broken = recording!.tracks.find((x) => x.track === 'cam-2')!;
-    t.equal(broken.status, 'broken', 'the track is marked broken');
-    t.equal(broken.brokenCode, 'INGEST_FIXITY_MISMATCH');
-    t.match(broken.brokenReason, victim, 'the reason names the object');
-    t.equal(
-      recording!.tracks.find((x) => x.track === 'cam-1')!.status,
-      'closed',
-      'the other track is untouched',
-    );
+      const alarms: FixityAlarm[] = [];
+      sweep.on('alarm', (a) => alarms.push(a));
+      const pass = await sweep.runPass();
+      t.equal(pass?.mismatches, 1, 'the next pass finds exactly one mismatch');
+      t.equal(alarms.length, 1);
+      t.equal(alarms[0]!.sha256, victim);
+      t.same(
+        alarms[0]!.tracks,
+        [{ recording: CASE_RECORDING, track: 'cam-2' }],
+        'the track holding it is named',
+      );
+      const recording = await deps.repo.recording(CASE_RECORDING);
+      const broken = recording!.tracks.find((x) => x.track === 'cam-2')!;
+      t.equal(broken.status, 'broken', 'the track is marked broken');
+      t.equal(broken.brokenCode, 'INGEST_FIXITY_MISMATCH');
+      t.match(broken.brokenReason, victim, 'the reason names the object');
+      t.equal(
+        recording!.tracks.find((x) => x.track === 'cam-1')!.status,
+        'closed',
+        'the other track is untouched',
+      );
 
-    const metrics = await registry.metrics();
-    t.match(metrics, /quanlu_fixity_mismatches_total 1\b/, 'the mismatch is counted in /metrics');
-    t.match(
-      metrics,
-      /quanlu_fixity_last_full_pass_timestamp_seconds \d+/,
-      'the last full pass is in /metrics',
-    );
-    t.match(metrics, /quanlu_fixity_pass_progress_ratio 1\b/);
+      const metrics = await registry.metrics();
+      t.match(metrics, /quanlu_fixity_mismatches_total 1\b/, 'the mismatch is counted in /metrics');
+      t.match(
+        metrics,
+        /quanlu_fixity_last_full_pass_timestamp_seconds \d+/,
+        'the last full pass is in /metrics',
+      );
+      t.match(metrics, /quanlu_fixity_pass_progress_ratio 1\b/);
 
-    const app = Fastify();
-    registerFixityRoutes(app, sweep);
-    const res = await app.inject({ method: 'GET', url: '/api/v1/fixity' });
-    const status = res.json() as {
-      lastFullPassAt: string;
-      lastPassMismatches: number;
-      recentFailures: { sha256: string }[];
-    };
-    t.equal(res.statusCode, 200);
-    t.equal(status.lastPassMismatches, 1);
-    t.ok(status.lastFullPassAt, 'the API shows the last full pass');
-    t.equal(status.recentFailures[0]?.sha256, victim, 'and the failure');
-    await app.close();
-  },
-);
+      const app = Fastify();
+      registerFixityRoutes(app, sweep);
+      const res = await app.inject({ method: 'GET', url: '/api/v1/fixity' });
+      const status = res.json() as {
+        lastFullPassAt: string;
+        lastPassMismatches: number;
+        recentFailures: { sha256: string }[];
+      };
+      t.equal(res.statusCode, 200);
+      t.equal(status.lastPassMismatches, 1);
+      t.ok(status.lastFullPassAt, 'the API shows the last full pass');
+      t.equal(status.recentFailures[0]?.sha256, victim, 'and the failure');
+      await app.close();
+    },
+  );
 
 t.test(
   'the sweep keeps to its rate: the waits it asks for add up to bytes / rate (injected clock)',
@@ -110,10 +109,9 @@ t.test(
 );
 
 t.test('an object missing from the store raises the alarm too', async (t) => {
-  const { deps, chains, dir } = await syntheticCase(t);
+  const { deps, chains, fileOf } = await syntheticCase(t);
   const victim = [...chains[0]!.objects.keys()][0]!;
-  const { rmSync } = await import('node:fs');
-  rmSync(join(dir, 'objects', ...objectKey(victim).split('/')));
+  rmSync(fileOf(victim));
   const sweep = new FixitySweep({ ...of(deps), bytesPerSecond: 1 << 30 });
   const alarms: FixityAlarm[] = [];
   sweep.on('alarm', (a) => alarms.push(a));
