@@ -70,6 +70,7 @@ export class GatewayHost extends EventEmitter<GatewayHostEvents> {
   /** The newest version that failed and was rolled back: its retained copy is not tried again. */
   #failed = 0;
   #closed = false;
+  #loaded: LoadedGatewayConfig | null = null;
   #busy: Promise<unknown> = Promise.resolve();
 
   constructor(options: GatewayHostOptions) {
@@ -94,6 +95,11 @@ export class GatewayHost extends EventEmitter<GatewayHostEvents> {
   get gateway(): Gateway {
     if (!this.#gateway) throw new Error('the gateway host has not started');
     return this.#gateway;
+  }
+
+  /** The configuration in force (the applied push, else the local file): what the console should show. */
+  get loaded(): LoadedGatewayConfig {
+    return this.#loaded ?? this.#o.base;
   }
 
   /** The version of the pushed configuration in force; null while the local file is. */
@@ -131,6 +137,7 @@ export class GatewayHost extends EventEmitter<GatewayHostEvents> {
   async #run(loaded: LoadedGatewayConfig): Promise<Gateway> {
     const gw = this.#o.build(loaded, () => this.#version);
     this.#gateway = gw;
+    this.#loaded = loaded;
     this.#attach(gw);
     await gw.start();
     this.emit('rebuilt', gw);

@@ -282,6 +282,7 @@ t.test(
         await again.start();
         t.teardown(() => again.close());
         t.equal(again.version, version, 'the applied version is in force after a restart');
+        t.equal(again.loaded.config.room.name, 'after the recording', 'and its configuration');
         t.equal(again.gateway.recorder.status(), null);
       },
     );
