@@ -6,9 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { canonicalText } from '../../protocol/canonical.ts';
-import { sha256Hex } from '../../protocol/hash.ts';
 import type { KeyPair } from '../../protocol/keys.ts';
-import { nodeHash } from '../../protocol/merkle.ts';
 import { type Clock, isoTime, systemClock } from '../../protocol/time.ts';
 import {
   type ConsistencyProof,
@@ -21,6 +19,7 @@ import * as store from '../db/log-store.ts';
 import type { Database } from '../db/open-database.ts';
 import { transaction } from '../db/rows.ts';
 import { IngestError } from '../errors.ts';
+import { checkLog, type LogCheck, pruneTo } from './log-check.ts';
 import {
   appendLeaves,
   consistencyPath,
@@ -37,15 +36,6 @@ import {
 const BATCH = 5000;
 /** How many node hashes are kept in memory between requests. */
 const CACHE_LIMIT = 100_000;
-
-/** What a check of the stored log against its leaves found. */
-export interface LogCheck {
-  size: number;
-  /** The first leaf index that is missing (a deleted entry), or null. */
-  hole: number | null;
-  /** Signed tree heads whose root the current leaves no longer give. */
-  rewritten: { id: number; size: number; root: string; now: string | null }[];
-}
 
 /** Collaborators of the log. */
 export interface TransparencyLogDeps {
@@ -225,50 +215,8 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
   }
 
   /** Recomputes every signed tree head's root from the leaves as they are now [EVIDENCE §20.5]. */
-  async check(): Promise<LogCheck> {
-    const heads = (await store.latestTreeHeads(this.#db.pool, 1_000_000)).sort(
-      (a, b) => a.sth.head.size - b.sth.head.size,
-    );
-    const result: LogCheck = { size: 0, hole: null, rewritten: [] };
-    let known = new Map<string, Buffer>();
-    let size = 0;
-    let next = 0;
-    const rootNow = () => {
-      const front = frontier(size).map((f) => known.get(nodeKey(f.level, f.index))!);
-      if (front.length === 0) return null;
-      let acc = front[front.length - 1]!;
-      for (let i = front.length - 2; i >= 0; i--) acc = nodeHash(front[i]!, acc);
-      return acc.toString('hex');
-    };
-    const settle = () => {
-      while (next < heads.length && heads[next]!.sth.head.size <= size) {
-        const h = heads[next++]!;
-        const now = h.sth.head.size === size ? (size === 0 ? sha256Hex() : rootNow()) : null;
-        if (now !== h.sth.head.root)
-          result.rewritten.push({ id: h.id, size: h.sth.head.size, root: h.sth.head.root, now });
-      }
-    };
-    settle();
-    for (;;) {
-      const page = await store.leafPage(this.#db.pool, size, BATCH);
-      if (page.length === 0) break;
-      for (const leaf of page) {
-        if (leaf.index !== size) {
-          result.hole ??= size;
-          break;
-        }
-        appendLeaves(size, [entryLeafHash(leaf.hash)], known);
-        size += 1;
-        known = pruneTo(known, size);
-        settle();
-      }
-      if (result.hole !== null) break;
-    }
-    result.size = size;
-    // Heads larger than the leaves that remain name leaves that are gone.
-    for (const h of heads.slice(next))
-      result.rewritten.push({ id: h.id, size: h.sth.head.size, root: h.sth.head.root, now: null });
-    return result;
+  check(): Promise<LogCheck> {
+    return checkLog(this.#db.pool);
   }
 
   /** Sequences every `sequenceMs` and signs a head every `treeHeadMs` when the log grew (both unref'd). */
@@ -353,8 +301,4 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
   }
 }
 
-function pruneTo(known: Map<string, Buffer>, size: number): Map<string, Buffer> {
-  return new Map(
-    frontier(size).map((f) => [nodeKey(f.level, f.index), known.get(nodeKey(f.level, f.index))!]),
-  );
-}
+export type { LogCheck };
