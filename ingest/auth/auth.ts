@@ -90,6 +90,8 @@ export class Auth {
       throw new IngestError('INGEST_AUTH_FAILED', 'the user name or password is wrong');
     }
     this.limiter.succeed(address, username);
+    // Abandoned sessions are swept here, where a new one is made, rather than by a timer.
+    await this.repo.deleteExpiredSessions(this.now());
     const token = newSecret();
     const csrfToken = newSecret();
     const now = this.clock.now();

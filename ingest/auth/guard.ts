@@ -18,7 +18,8 @@ export async function registerAuth(app: FastifyInstance, auth: Auth): Promise<vo
   await app.register(cookie);
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/v1/')) return;
+    // Guarded when either the path asked for or the route it matched is under /api/v1/.
+    if (!req.url.startsWith('/api/v1/') && !req.routeOptions.url?.startsWith('/api/v1/')) return;
     const key = routeKey(req.method, req.routeOptions.url);
     if (PUBLIC_ROUTES.has(key)) return;
     const ctx = await auth.authenticate(req);

@@ -39,7 +39,9 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
 
 /** The key of a route in the tables above. */
 export function routeKey(method: string, url: string | undefined): string {
-  return `${method.toUpperCase()} ${url ?? ''}`;
+  // fastify answers HEAD with the GET handler (exposeHeadRoutes): the same rules apply.
+  const m = method.toUpperCase();
+  return `${m === 'HEAD' ? 'GET' : m} ${url ?? ''}`;
 }
 
 /** The roles allowed on a route, or null when every signed-in user is. */

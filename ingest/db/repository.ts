@@ -54,6 +54,7 @@ import {
 } from './rows.ts';
 import {
   accessReason,
+  deleteExpiredSessions,
   deleteSession,
   insertApiToken,
   insertSession,
@@ -126,6 +127,8 @@ export interface Repository {
   touchSession(tokenHash: string, at: string): Promise<void>;
   /** Ends a session and forgets its reasons for access. */
   deleteSession(tokenHash: string): Promise<void>;
+  /** Removes sessions past their absolute end; returns how many. */
+  deleteExpiredSessions(at: string): Promise<number>;
   /** Records a reason for access to a recording under a session or token hash. */
   setAccessReason(credential: string, recording: string, reason: string, at: string): Promise<void>;
   /** The reason given under a session or token hash for a recording, or null. */
@@ -171,6 +174,7 @@ export function createRepository(db: Database): Repository {
     sessionByHash: (hash) => sessionByHash(pool, hash),
     touchSession: (hash, at) => touchSession(pool, hash, at),
     deleteSession: (hash) => deleteSession(pool, hash),
+    deleteExpiredSessions: (at) => deleteExpiredSessions(db, at),
     setAccessReason: (cred, rec, reason, at) => setAccessReason(pool, cred, rec, reason, at),
     accessReason: (cred, rec) => accessReason(pool, cred, rec),
     insertApiToken: (hash, username, at) => insertApiToken(pool, hash, username, at),

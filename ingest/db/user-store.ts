@@ -244,6 +244,23 @@ export async function deleteSession(db: Queryable, tokenHash: string): Promise<v
   await run(db, 'forget reasons', 'DELETE FROM access_reasons WHERE credential = $1', [tokenHash]);
 }
 
+/**
+ * Removes sessions past their absolute end, with their reasons; returns how many. Sessions idle too
+ * long are removed when next presented, or here once their absolute end passes.
+ */
+export async function deleteExpiredSessions(db: Database, at: string): Promise<number> {
+  return transaction(db, 'remove expired sessions', async (tx) => {
+    await run(
+      tx,
+      'forget expired reasons',
+      `DELETE FROM access_reasons WHERE credential IN (SELECT token_hash FROM sessions WHERE expires_at <= $1)`,
+      [at],
+    );
+    const res = await run(tx, 'remove expired sessions', 'DELETE FROM sessions WHERE expires_at <= $1', [at]);
+    return res.rowCount ?? 0;
+  });
+}
+
 /** Records the reason for access to a recording under a session or token (the latest reason wins). */
 export async function setAccessReason(
   db: Queryable,

@@ -225,6 +225,8 @@ withDatabases(t, async (t, backend) => {
       const res = await call('GET', '/api/v1/audit', as[role]);
       t.equal(res.statusCode, 403, role);
       t.equal(errorCode(res), 'INGEST_FORBIDDEN');
+      const head = await app.inject({ method: 'HEAD', url: '/api/v1/audit', headers: as[role] });
+      t.equal(head.statusCode, 403, `${role}: HEAD, answered by the GET handler, is refused too`);
     }
   });
 

@@ -9,6 +9,7 @@ const creds = (u: { username: string; password: string }) => ({ username: u.user
 withDatabases(t, async (t, backend) => {
   // One database per backend for the whole file: each test makes its own users and counts deltas.
   const { db } = await backend.open(t);
+  const auth0 = () => new Date().toISOString();
   const sessionsOf = async (username: string) =>
     Number(
       (await db.pool.query('SELECT count(*) AS n FROM sessions WHERE username = $1', [username])).rows[0].n,
@@ -131,6 +132,28 @@ withDatabases(t, async (t, backend) => {
     const res = await app.inject({ url: '/api/v1/recordings', headers: session });
     t.equal(res.statusCode, 401);
     t.equal(errorCode(res), 'INGEST_UNAUTHENTICATED');
+  });
+
+  t.test('sessions past their absolute end are swept at the next sign-in, with their reasons', async (t) => {
+    const { app, repo, clock } = await buildTestApi(t, db, { access: { sessionMaxHours: 1 } });
+    const gone = await addTestUser(repo, 'supervisor');
+    await signIn(app, gone);
+    const [row] = (
+      await db.pool.query('SELECT token_hash FROM sessions WHERE username = $1', [gone.username])
+    ).rows;
+    await repo.setAccessReason(row.token_hash, '0b0e2f6a-1c1d-4e4f-8a8b-9c9d0e0f1a1b', 'old reason', auth0());
+    clock.advance(61 * 60_000);
+    await signIn(app, await addTestUser(repo, 'supervisor'));
+    t.equal(await sessionsOf(gone.username), 0, 'the abandoned session is gone');
+    t.equal(
+      (
+        await db.pool.query('SELECT count(*) AS n FROM access_reasons WHERE credential = $1', [
+          row.token_hash,
+        ])
+      ).rows[0].n,
+      '0',
+      'and so are its reasons',
+    );
   });
 
   t.test('sign-out ends the session: 204, then 401', async (t) => {
