@@ -772,9 +772,9 @@ function dockFile(dock: BuiltChain, gateway: KeyPair, gatewaySeed: Buffer) {
       ),
       c(
         'dock-file-deleted',
-        'the first file entry removed: its disposition names nothing, and the chain has a hole',
+        'the first file entry removed: its disposition names nothing, the chain has a hole, and its object is named by nothing',
         [{ op: 'delete-line', path, line: 2 }],
-        ['CHAIN_MISSING', 'DISPOSITION_UNKNOWN_FILE'],
+        ['CHAIN_MISSING', 'DISPOSITION_UNKNOWN_FILE', 'OBJECT_UNREFERENCED'],
       ),
       c(
         'dock-object-missing',
