@@ -5,6 +5,8 @@ import { readConfigFile } from '../firmware-config/config-file.ts';
 import { IngestConfig, type IngestConfigInput } from '../ingest/config.ts';
 import { type ExportProgress, type ExportResult, exportCase } from '../ingest/export/export-case.ts';
 import { openExportContext } from '../ingest/export/export-context.ts';
+import { CaseId } from '../protocol/entry.ts';
+import { CliError } from './errors.ts';
 
 /** Options of the export command. */
 export interface ExportCommandOptions {
@@ -55,6 +57,12 @@ export async function runExport(
   opts: ExportCommandOptions,
   io: { out: NodeJS.WritableStream; err: NodeJS.WriteStream } = { out: process.stdout, err: process.stderr },
 ): Promise<ExportResult> {
+  const id = CaseId.safeParse(caseId);
+  if (!id.success)
+    throw new CliError(
+      'CLI_USAGE',
+      `not a case id: ${JSON.stringify(caseId)} (${id.error.issues[0]?.message})`,
+    );
   const config = IngestConfig.parse(
     (opts.config ? await readConfigFile(opts.config) : {}) as IngestConfigInput,
   );
