@@ -14,6 +14,7 @@ export interface ExportCommandOptions {
   config?: string;
   derived?: boolean;
   by?: string;
+  reason?: string;
   progress?: boolean;
 }
 
@@ -73,6 +74,7 @@ export async function runExport(
       caseId,
       out: opts.out,
       exportedBy: opts.by ?? process.env.USER ?? 'cli',
+      ...(opts.reason ? { reason: opts.reason } : {}),
       derived: opts.derived !== false,
       progress,
     });
@@ -98,7 +100,8 @@ export function exportCommand(program: Command): void {
     .requiredOption('-o, --out <dir>', 'the package folder to create (must not exist, or be empty)')
     .option('-c, --config <file>', 'ingest configuration (the same file as `quanlu ingest`)')
     .option('--no-derived', 'skip the convenience MP4 copies in derived/')
-    .option('--by <name>', 'who exports (written to the package)')
+    .option('--by <name>', 'who exports (written to the package and the audit log)')
+    .option('--reason <text>', 'why the package is made (written to the audit log)')
     .option('--no-progress', 'no progress bar')
     .action(async (caseId: string, opts: ExportCommandOptions) => {
       await runExport(caseId, opts);

@@ -15,7 +15,7 @@ import type { Clock } from '../../protocol/time.ts';
 import { isoTime, systemClock } from '../../protocol/time.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { AuditRecord } from '../auth/audit-chain.ts';
-import { searchAudit } from '../db/audit-store.ts';
+import { appendAudit, searchAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/open-database.ts';
 import type { Repository } from '../db/repository.ts';
 import { IngestError } from '../errors.ts';
@@ -59,6 +59,8 @@ export interface ExportOptions {
   caseId: string;
   out: string;
   exportedBy: string;
+  /** Why the package is made (written to the audit log with the export) [DESIGN invariant 4]. */
+  reason?: string;
   /** Make one MP4 per track in derived/ (ffmpeg concat, copy mode). */
   derived?: boolean;
   progress?: ExportProgress;
@@ -192,7 +194,22 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
   manifest.push({ path: `${PAYLOAD_DIR}/${PACKAGE_FILES.inclusion}`, sha256: await proofs.close() });
   payloadBytes += proofs.bytes;
 
-  // 4. The audit records of the case's recordings.
+  // 4. The audit records of the case's recordings, this export's own first [DESIGN invariant 4].
+  // The audit log has no `export` action yet: an evidence package is a download of every recording.
+  for (const rec of recordings)
+    await appendAudit(
+      deps.db,
+      {
+        user: opts.exportedBy,
+        role: null,
+        address: null,
+        action: 'download',
+        recording: rec,
+        reason: opts.reason ?? null,
+        detail: `evidence package of case ${opts.caseId} (quanlu export)`,
+      },
+      isoTime(clock.now()),
+    );
   const audit: AuditRecord[] = [];
   for (const rec of recordings) {
     for (let offset = 0; ; offset += 500) {

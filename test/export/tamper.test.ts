@@ -39,10 +39,29 @@ function codes(r: PackageReport): string[] {
 t.test('an exported case verifies offline; each tampering fails with its own reason', async (t) => {
   const { deps, chains } = await syntheticCase(t);
   const bag = join(tmp(t, 'quanlu-bag-'), 'package');
-  const result = await exportCase(deps, { caseId: CASE_ID, out: bag, exportedBy: 'test', derived: false });
+  const result = await exportCase(deps, {
+    caseId: CASE_ID,
+    out: bag,
+    exportedBy: 'auditor-2',
+    reason: 'court request 2026-17',
+    derived: false,
+  });
   const entries = chains.reduce((n, c) => n + c.signed.length, 0);
   t.equal(result.info.entries, entries, 'every entry of the case is exported');
-  t.equal(result.info.audit.records.length, 3, "the case's audit records are in the package");
+  t.equal(
+    result.info.audit.records.length,
+    4,
+    "the case's audit records are in the package, the export's own too",
+  );
+  const own = readFileSync(join(bag, 'data', PACKAGE_FILES.audit), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.match(
+    own.at(-1),
+    { user: 'auditor-2', action: 'download', recording: CASE_RECORDING, reason: 'court request 2026-17' },
+    'the export is itself audited, with who and why',
+  );
 
   const clean = await verifyPackage(copyOf(t, bag));
   t.same(codes(clean), [], 'the untouched package has no error');
