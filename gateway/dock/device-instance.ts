@@ -247,7 +247,13 @@ export class DeviceInstance {
     const row = this.#o.state.openChain(serial);
     if (!row) return;
     await this.#seal(async () => {
-      this.#chainFrom(row.recording, row.track, this.#o.spool.chain(row.recording, row.track));
+      const entries = this.#o.spool.chain(row.recording, row.track);
+      if ((entries.at(-1)?.entry as Entry | undefined)?.kind === 'close') {
+        // a crash fell between spooling the close and recording it here
+        this.#o.state.closeChain(row.recording);
+        return;
+      }
+      this.#chainFrom(row.recording, row.track, entries);
     });
   }
 
