@@ -30,7 +30,7 @@ export function registerCommandRoutes(
       throw new IngestError('INGEST_FORBIDDEN', `the ${user.role} role may not command a gateway`);
     }
     const gateway = await deps.repo.gatewayById(params.data.id);
-    if (!gateway || gateway.status !== 'approved') {
+    if (gateway?.status !== 'approved') {
       throw new IngestError('INGEST_NOT_FOUND', `no approved gateway ${params.data.id}`);
     }
     return sendCommand(deps.mqtt, params.data.id, body.data, {
