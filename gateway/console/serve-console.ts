@@ -6,6 +6,8 @@ import { buildConsole, type OperatorConsole } from './console-app.ts';
 /** What the console follows: the running gateway, and an event when a pushed configuration rebuilt it. */
 export interface GatewayHolder {
   readonly gateway: Gateway;
+  /** The configuration in force (a pushed one after a rebuild); the console shows its room, matters and officers. */
+  readonly loaded?: LoadedGatewayConfig;
   on(event: 'rebuilt', listener: (gateway: Gateway) => void): unknown;
 }
 
@@ -26,7 +28,7 @@ export async function serveConsole(
 ): Promise<ServedConsole> {
   const { host, port } = loaded.config.console;
   const open = async (gw: Gateway, on: number) => {
-    const c = await buildConsole(gw, loaded);
+    const c = await buildConsole(gw, holder.loaded ?? loaded);
     c.start();
     await c.app.listen({ host, port: on });
     return c;
