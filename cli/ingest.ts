@@ -51,7 +51,9 @@ export function ingestCommand(program: Command): void {
     .command('list')
     .description('list gateways with their key fingerprints and status')
     .option('-c, --config <file>', 'ingest configuration')
-    .action(async (opts: { config?: string }) => {
+    .action(async (_opts: unknown, cmd: Command) => {
+      // `ingest` itself takes -c too and would claim it: read the option wherever it was given.
+      const opts = cmd.optsWithGlobals<{ config?: string }>();
       const rows = await withRepository(opts.config, (repo) => repo.listGateways());
       if (rows.length === 0) process.stdout.write('no gateway has asked to enroll yet\n');
       for (const r of rows)
@@ -71,7 +73,8 @@ export function ingestCommand(program: Command): void {
       .argument('<fingerprint>', 'the 64-hex key fingerprint')
       .option('-c, --config <file>', 'ingest configuration')
       .option('--by <name>', 'who decides (written to the gateway record)', process.env.USER ?? 'admin')
-      .action(async (fingerprint: string, opts: { config?: string; by: string }) => {
+      .action(async (fingerprint: string, _opts: unknown, cmd: Command) => {
+        const opts = cmd.optsWithGlobals<{ config?: string; by: string }>();
         const fp = fingerprint.replace(/\s+/g, '').toLowerCase();
         if (!/^[0-9a-f]{64}$/.test(fp)) throw new CliError('CLI_USAGE', 'a fingerprint is 64 hex characters');
         const row = await withRepository(opts.config, (repo) => repo.decideGateway(fp, decision, opts.by));

@@ -152,6 +152,7 @@ const HTTP_STATUS: Record<string, number> = {
   INGEST_GATEWAY_REVOKED: 409,
   INGEST_RANGE_INVALID: 416,
   INGEST_RATE_LIMITED: 429,
+  INGEST_COMMAND_TIMEOUT: 504,
 };
 
 /** The one HTTP error handler: coded errors become their status; nothing else leaks a stack. */

@@ -5,6 +5,8 @@ import type { Role } from './roles.ts';
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/v1/session',
   'GET /api/v1/health',
+  // Load balancers and orchestrators probe readiness without an account; the answer names no evidence.
+  'GET /api/v1/ready',
   // The transparency log is public by design (as in RFC 9162): tree heads and proofs carry hashes,
   // never evidence, and an auditor must be able to fetch them without an account on this server.
   'GET /api/v1/log/key',
