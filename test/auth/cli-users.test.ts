@@ -7,6 +7,7 @@ import { Auth } from '../../ingest/auth/auth.ts';
 import { migrate } from '../../ingest/db/migrations.ts';
 import { openDatabase } from '../../ingest/db/open-database.ts';
 import { createRepository } from '../../ingest/db/repository.ts';
+import { generateKeyPair } from '../../protocol/keys.ts';
 import { tmp } from '../helpers/recording.ts';
 
 /** Runs the program in-process and returns what it printed. */
@@ -103,3 +104,28 @@ t.test(
     await t.rejects(auth2.signIn('chief', password!, '127.0.0.1'), { code: 'INGEST_AUTH_FAILED' });
   },
 );
+
+t.test('ingest gateways list and approve read the -c given after the subcommand', async (t) => {
+  const dir = tmp(t, 'quanlu-cli-gateways-');
+  const config = join(dir, 'ingest.json');
+  await writeFile(
+    config,
+    JSON.stringify({ dataDir: dir, database: { kind: 'pglite', dataDir: join(dir, 'db') } }),
+  );
+  const db = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });
+  await migrate(db);
+  const key = generateKeyPair();
+  await createRepository(db).upsertEnrollment({
+    id: 'gw-room-1',
+    fingerprint: key.publicKey.fingerprint,
+    publicKey: key.publicKeyText,
+    hostname: null,
+  });
+  await db.close();
+  t.match(await quanlu('ingest', 'gateways', 'list', '-c', config), /^pending\s+gw-room-1/m);
+  t.match(
+    await quanlu('ingest', 'gateways', 'approve', key.publicKey.fingerprint, '-c', config),
+    /gw-room-1 approved/,
+  );
+  t.match(await quanlu('ingest', 'gateways', 'list', '-c', config), /^approved\s+gw-room-1/m);
+});
