@@ -1,19 +1,12 @@
 /**
  * @module Checks a pushed configuration envelope (`config` topic): schema, pinned ingest key, signature
- * under the 'config' context, hash. The digest is sha256(canonical({gateway, version, config})): naming the
- * gateway means a config signed for one gateway never verifies on another.
+ * under the 'config' context, hash; the envelope format is protocol/config-envelope.ts [EVIDENCE §5.8].
  */
-import { canonicalBytes } from '../../protocol/canonical.ts';
-import { sha256 } from '../../protocol/hash.ts';
+import { configDigest } from '../../protocol/config-envelope.ts';
 import type { PublicKey } from '../../protocol/keys.ts';
 import { verifyDigest } from '../../protocol/keys.ts';
 import { ConfigEnvelope } from '../../protocol/messages.ts';
 import { GatewayError } from '../errors.ts';
-
-/** The signed digest of one gateway's configuration at one version. */
-export function configDigest(gateway: string, version: number, config: Record<string, unknown>): Buffer {
-  return sha256(canonicalBytes({ gateway, version, config }));
-}
 
 /**
  * Parses and verifies an envelope for `gateway` against the pinned ingest key. Throws GatewayError:

@@ -7,13 +7,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { parseGatewayConfig } from '../../firmware-config/load.ts';
+import { configEnvelopeProblem, signConfigEnvelope } from '../../protocol/config-envelope.ts';
 import { GatewayId } from '../../protocol/entry.ts';
 import type { KeyPair } from '../../protocol/keys.ts';
 import { ConfigEnvelope } from '../../protocol/messages.ts';
 import { everyGateway, gatewayTopic, parseTopic } from '../../protocol/topics.ts';
 import type { Repository } from '../db/repository.ts';
 import { IngestError } from '../errors.ts';
-import { configEnvelopeProblem, signConfigEnvelope } from './sign-config.ts';
 
 /** What a push needs. */
 export interface ConfigPushOptions {
