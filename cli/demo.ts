@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { demoGatewayConfig, parseGatewayConfig } from '../firmware-config/load.ts';
+import { serveConsole } from '../gateway/console/serve-console.ts';
 import { writeEvidenceFolder } from '../gateway/evidence-folder.ts';
 import { buildGateway } from '../gateway/gateway.ts';
 import { displayFingerprint, loadOrCreateIdentity } from '../gateway/identity.ts';
@@ -28,6 +29,7 @@ interface DemoOptions {
   seconds?: string;
   fresh?: boolean;
   httpPort: string;
+  consolePort: string;
 }
 
 /** Adds `demo` to the program. */
@@ -40,7 +42,8 @@ export function demoCommand(program: Command): void {
     .option('--data <dir>', 'data folder', 'data/demo')
     .option('--seconds <n>', 'stop by itself after this many seconds (default: run until Ctrl-C)')
     .option('--fresh', 'start from an empty data folder')
-    .option('--http-port <n>', 'port of the ingest HTTP API (0 picks a free one)', '8080')
+    .option('--http-port <n>', 'port of the ingest HTTP API and console (0 picks a free one)', '8080')
+    .option('--console-port <n>', "port of the room's operator console (0 picks a free one)", '8090')
     .action(runDemo);
 }
 
@@ -49,7 +52,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (opts.fresh) await rm(data, { recursive: true, force: true });
   const out = process.stdout;
   const log = pino({ level: 'warn' });
-  const loaded = parseGatewayConfig(demoGatewayConfig({ dataDir: join(data, 'gateway'), cameras: 2 }));
+  const config = demoGatewayConfig({ dataDir: join(data, 'gateway'), cameras: 2 });
+  const loaded = parseGatewayConfig({
+    ...config,
+    console: { ...config.console, host: '127.0.0.1', port: Number(opts.consolePort) },
+  });
   // The demo's own gateway is approved as soon as it asks; any other gateway waits for an administrator.
   const identity = loadOrCreateIdentity(loaded.config.gateway.dataDir, loaded.config.gateway.id);
   const ingest = await startIngest(
@@ -72,7 +79,13 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const gw = buildGateway(loaded, { log, uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store } });
   out.write(`gateway ${gw.id} · key ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}\n`);
   await gw.start();
+  // Every recording of this run is exported at the end, including those the operator starts in the console.
+  const recordings = new Set<string>();
+  gw.recorder.on('started', (s) => recordings.add(s.recording));
   const running = gw.recorder.status() ?? (await gw.recorder.start(DEMO_CASE));
+  recordings.add(running.recording);
+  const operator = await serveConsole({ gateway: gw, on: () => undefined }, loaded);
+  out.write(`operator console (the room's touch screen): ${operator.url}/\n`);
   out.write(
     `recording ${running.recording} of case ${running.caseId} on ${running.tracks.length} synthetic cameras\n`,
   );
@@ -101,28 +114,31 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   });
   clearInterval(ticker);
   out.write('\nstopping: sealing each camera tail and closing the chains\n');
-  const summary = await gw.recorder.stop();
+  await operator.close();
+  if (gw.recorder.status()) await gw.recorder.stop();
   const drainBy = Date.now() + 30_000;
   while (gw.spool.backlog().entries > 0 && Date.now() < drainBy) await new Promise((r) => setTimeout(r, 200));
-  const indexed = await ingest.repo.recording(summary.recording);
   const waiting = gw.spool.backlog().entries;
-  const tracks = indexed?.tracks.map((t) => `${t.track} ${t.status}`).join(', ') ?? 'none';
-  out.write(
-    `ingest: recording indexed with tracks ${tracks}; ${waiting ? `${waiting} entries still waiting to upload` : 'every entry acknowledged'}\n`,
-  );
-  const folder = join(data, `evidence-${summary.recording}`);
-  writeEvidenceFolder(
-    gw.spool,
-    folder,
-    gw.id,
-    gw.keyPair,
-    summary.tracks.map((t) => ({ recording: summary.recording, track: t.track })),
-  );
+  const folders: string[] = [];
+  for (const recording of recordings) {
+    const indexed = await ingest.repo.recording(recording);
+    const tracks = indexed?.tracks.map((t) => `${t.track} ${t.status}`).join(', ') ?? 'none';
+    out.write(`ingest: recording ${recording} indexed with tracks ${tracks}\n`);
+    const folder = join(data, `evidence-${recording}`);
+    const chains = loaded.config.cameras.map((c) => ({ recording, track: c.id }));
+    writeEvidenceFolder(gw.spool, folder, gw.id, gw.keyPair, chains);
+    folders.push(folder);
+  }
+  out.write(waiting ? `${waiting} entries still waiting to upload\n` : 'every entry acknowledged\n');
   await gw.close();
   await ingest.close();
-  out.write(`evidence folder written to ${folder}\n\n`);
-  process.exitCode = await runVerify(folder, { progress: false });
+  let exitCode = 0;
+  for (const folder of folders) {
+    out.write(`evidence folder written to ${folder}\n\n`);
+    exitCode ||= await runVerify(folder, { progress: false });
+  }
+  process.exitCode = exitCode;
   out.write(
-    `\nTry tampering: flip a byte under ${join(folder, 'objects')} and run: npx quanlu verify ${folder}\n`,
+    `\nTry tampering: flip a byte under ${join(folders.at(-1)!, 'objects')} and run: npx quanlu verify ${folders.at(-1)}\n`,
   );
 }
