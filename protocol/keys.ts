@@ -20,6 +20,7 @@ export const SIGNING_CONTEXTS = {
   treeHead: 'quanlu/v1/tree-head',
   config: 'quanlu/v1/config',
   message: 'quanlu/v1/message',
+  package: 'quanlu/v1/package',
 } as const;
 /** One of the signature contexts. */
 export type SigningContext = keyof typeof SIGNING_CONTEXTS;

@@ -13,6 +13,14 @@ import { IsoTime } from './time.ts';
 /** The largest tree size a tree head may name: sizes are JSON integers [EVIDENCE §2.4]. */
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
+/** The head of the audit log's hash chain a tree head commits to [EVIDENCE §20.2]. */
+export const AuditHead = z.strictObject({
+  size: z.number().int().positive().max(MAX_SIZE).describe('records in the audit log (the next seq)'),
+  hash: Sha256Hex.describe('hash of the last record, seq size − 1'),
+});
+/** An audit head. */
+export type AuditHead = z.infer<typeof AuditHead>;
+
 /** A tree head: what the ingest commits to when it signs [EVIDENCE §20.2]. */
 export const TreeHead = z
   .strictObject({
@@ -22,6 +30,7 @@ export const TreeHead = z
     size: z.number().int().nonnegative().max(MAX_SIZE).describe('number of leaves'),
     root: Sha256Hex.describe('MTH of the first `size` leaves'),
     timestamp: IsoTime.describe('when the head was signed, ingest clock'),
+    audit: AuditHead.nullable().describe('head of the audit log when the head was signed; null when empty'),
   })
   .describe('tree head of the ingest log');
 /** A tree head. */

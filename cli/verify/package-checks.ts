@@ -31,6 +31,10 @@ export const PACKAGE_FINDING_CODES = {
   AUDIT_RECORD_INVALID: 'an audit record is malformed or does not hash to its hash',
   AUDIT_RECORD_MISSING: 'an audit record the package names is not in it',
   AUDIT_RECORD_UNLISTED: 'an audit record is in the package but not named by package.json',
+  AUDIT_HEAD_MISMATCH:
+    "the audit records disagree with the signed tree head's audit head (newer than it, not its last record, or not chained to their neighbours)",
+  PACKAGE_SIGNATURE_INVALID:
+    'the package signature is missing, names another key, or does not sign this tag manifest',
   REPORT_MISMATCH: 'the report does not match the entries and the tree head it describes',
 } as const;
 /** A package finding code. */
@@ -215,13 +219,54 @@ const AuditLine = z.strictObject({
   hash: z.string(),
 });
 
-/** Checks each audit record's hash, and that the records are exactly those package.json names. */
+/**
+ * Checks the audit records, a subset of the chain, against the signed tree head's audit head as far as
+ * a subset can be checked [EVIDENCE §21.5]: every record is older than the head, the record at the
+ * head's last seq (when held) has the head's hash, and two held neighbours (seq n and n + 1) chain.
+ */
+export function checkAuditAgainstHead(
+  records: readonly { seq: number; prev: string; hash: string }[],
+  head: TreeHead | null,
+): PackageFinding[] {
+  if (!head) return [];
+  const findings: PackageFinding[] = [];
+  const audit = head.audit;
+  const bySeq = new Map(records.map((r) => [r.seq, r]));
+  for (const r of records) {
+    if (!audit || r.seq >= audit.size) {
+      findings.push(
+        err(
+          'AUDIT_HEAD_MISMATCH',
+          `audit record ${r.seq} is newer than the signed audit head (${audit ? `${audit.size} records` : 'empty'})`,
+        ),
+      );
+      continue;
+    }
+    if (r.seq === audit.size - 1 && r.hash !== audit.hash)
+      findings.push(
+        err('AUDIT_HEAD_MISMATCH', `audit record ${r.seq} is not the last record the signed head names`),
+      );
+    const before = bySeq.get(r.seq - 1);
+    if (before && r.prev !== before.hash)
+      findings.push(
+        err('AUDIT_HEAD_MISMATCH', `audit record ${r.seq} does not name the hash of record ${r.seq - 1}`),
+      );
+  }
+  return findings;
+}
+
+/**
+ * Checks each audit record's hash, that the records are exactly those package.json names, and that
+ * they agree with the signed tree head's audit head.
+ */
 export function checkAudit(
   lines: readonly string[],
   info: PackageInfo | null,
+  head: TreeHead | null = null,
 ): { checked: number; findings: PackageFinding[] } {
   const findings: PackageFinding[] = [];
   const found = new Map<number, string>();
+  const records: { seq: number; prev: string; hash: string }[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
@@ -229,6 +274,7 @@ export function checkAudit(
       if (auditHash(r) !== r.hash)
         findings.push(err('AUDIT_RECORD_INVALID', `audit record ${r.seq} does not hash to its hash`));
       found.set(r.seq, r.hash);
+      records.push(r);
     } catch (e) {
       findings.push(
         err(
@@ -247,6 +293,7 @@ export function checkAudit(
       if (!named.has(seq))
         findings.push(err('AUDIT_RECORD_UNLISTED', `audit record ${seq} is not named by package.json`));
   }
+  findings.push(...checkAuditAgainstHead(records, head));
   return { checked: found.size, findings };
 }
 

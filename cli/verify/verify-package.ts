@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { BAG_FILES, PAYLOAD_DIR, parseManifest } from '../../ingest/export/bagit.ts';
 import type { EnvelopeValue } from '../../ingest/export/chain-summary.ts';
 import { PACKAGE_FILES } from '../../ingest/export/package-layout.ts';
+import { PACKAGE_SIGNATURE_FILE, packageSignatureProblem } from '../../ingest/export/package-signature.ts';
 import { LAYOUT } from '../../protocol/folder-layout.ts';
 import { type PublicKey, PublicKeyFile, parsePublicKey } from '../../protocol/keys.ts';
 import { parseObjectKey } from '../../protocol/object-key.ts';
@@ -187,11 +188,21 @@ export async function verifyPackage(
   );
   findings.push(...proofs.findings);
 
+  // The package's own signature over the tag manifest, by the same key as the tree head [EVIDENCE §21.6].
+  if (typeof key !== 'string') {
+    const problem = packageSignatureProblem(
+      await readText(join(bag, PACKAGE_SIGNATURE_FILE)),
+      await readFile(join(bag, BAG_FILES.tagManifest)).catch(() => null),
+      key,
+    );
+    if (problem) findings.push({ code: 'PACKAGE_SIGNATURE_INVALID', severity: 'error', message: problem });
+  }
+
   // The package description, the audit records, and the report.
   const info = checkPackageInfo(await readText(join(data, PACKAGE_FILES.info)));
   findings.push(...info.findings);
   const auditText = await readText(join(data, PACKAGE_FILES.audit));
-  const audit = checkAudit((auditText ?? '').split('\n'), info.info);
+  const audit = checkAudit((auditText ?? '').split('\n'), info.info, signed.head);
   findings.push(...audit.findings);
   findings.push(
     ...checkReport(await readText(join(data, PACKAGE_FILES.report)), info.info, signed.head, envelopes),

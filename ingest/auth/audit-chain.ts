@@ -20,6 +20,9 @@ export const AUDIT_ACTIONS = [
   'token-issue',
   'gateway-approve',
   'gateway-revoke',
+  // auditor area (issue 8): evidence packages, and fixity mismatches found by a sweep
+  'export',
+  'fixity-alarm',
 ] as const;
 /** An audited action. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

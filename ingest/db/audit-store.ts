@@ -136,6 +136,17 @@ export async function auditHead(db: Queryable): Promise<AuditHead> {
   return r ? { size: Number(r.seq) + 1, hash: String(r.hash) } : { size: 0, hash: AUDIT_GENESIS };
 }
 
+/** Up to `limit` records from seq `from` on, in seq order (a chain check's page). */
+export async function auditPage(db: Queryable, from: number, limit: number): Promise<AuditRecord[]> {
+  const res = await run(
+    db,
+    'read audit page',
+    'SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2',
+    [from, limit],
+  );
+  return res.rows.map(auditRow);
+}
+
 /** Re-checks the whole chain from genesis, a page at a time. */
 export async function verifyAuditLog(db: Queryable, pageSize = 1000): Promise<AuditVerdict> {
   let head: AuditHead = { size: 0, hash: AUDIT_GENESIS };

@@ -34,6 +34,7 @@ import { type EnvelopeValue, summarizeChains } from './chain-summary.ts';
 import { copyObject } from './copy-object.ts';
 import { makeDerivedCopies } from './derived-copies.ts';
 import { PACKAGE_FILES, type PackageInfo } from './package-layout.ts';
+import { PACKAGE_SIGNATURE_FILE, signPackage } from './package-signature.ts';
 import { renderPackageReport } from './report-html.ts';
 
 /** What an export needs; the same collaborators a running ingest has, or ones opened from its config. */
@@ -181,7 +182,24 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
   }
   payloadBytes += await put(PACKAGE_FILES.logKey, `${JSON.stringify(logKeyFile(deps.logKey), null, 2)}\n`);
 
-  // 3. A fresh signed tree head over everything accepted so far, and a proof per entry.
+  // 3. This export's own audit records first [DESIGN invariant 4], so the tree head signed next
+  // commits to an audit head that covers them [EVIDENCE §20.2].
+  for (const rec of recordings)
+    await appendAudit(
+      deps.db,
+      {
+        user: opts.exportedBy,
+        role: null,
+        address: null,
+        action: 'export',
+        recording: rec,
+        reason: opts.reason ?? null,
+        detail: `evidence package of case ${opts.caseId} (quanlu export)`,
+      },
+      isoTime(clock.now()),
+    );
+
+  // 4. A fresh signed tree head over everything accepted so far, and a proof per entry.
   progress.phase?.('proofs');
   const sth = await deps.log.signTreeHead();
   payloadBytes += await put(PACKAGE_FILES.treeHead, `${JSON.stringify(sth, null, 2)}\n`);
@@ -194,34 +212,20 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
   manifest.push({ path: `${PAYLOAD_DIR}/${PACKAGE_FILES.inclusion}`, sha256: await proofs.close() });
   payloadBytes += proofs.bytes;
 
-  // 4. The audit records of the case's recordings, this export's own first [DESIGN invariant 4].
-  // The audit log has no `export` action yet: an evidence package is a download of every recording.
-  for (const rec of recordings)
-    await appendAudit(
-      deps.db,
-      {
-        user: opts.exportedBy,
-        role: null,
-        address: null,
-        action: 'download',
-        recording: rec,
-        reason: opts.reason ?? null,
-        detail: `evidence package of case ${opts.caseId} (quanlu export)`,
-      },
-      isoTime(clock.now()),
-    );
+  // 5. The audit records of the case's recordings up to the signed audit head, in seq order.
+  const auditSize = sth.head.audit?.size ?? 0;
   const audit: AuditRecord[] = [];
   for (const rec of recordings) {
     for (let offset = 0; ; offset += 500) {
       const page = await searchAudit(deps.db.pool, { recording: rec, limit: 500, offset });
-      audit.push(...page.items);
+      audit.push(...page.items.filter((r) => r.seq < auditSize));
       if (page.items.length < 500) break;
     }
   }
   audit.sort((a, b) => a.seq - b.seq);
   payloadBytes += await put(PACKAGE_FILES.audit, audit.map((r) => `${canonicalText(r)}\n`).join(''));
 
-  // 5. Objects, each read once: hashed while copied.
+  // 6. Objects, each read once: hashed while copied.
   progress.phase?.('objects');
   const totalBytes = [...objects.values()].reduce((a, b) => a + b, 0);
   progress.objects?.(totalBytes, objects.size);
@@ -232,7 +236,7 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
     payloadBytes += size;
   }
 
-  // 6. The package description and the report, from the entries and the tree head only.
+  // 7. The package description and the report, from the entries and the tree head only.
   progress.phase?.('report');
   const info: PackageInfo = {
     v: 1,
@@ -253,7 +257,7 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
     renderPackageReport(info, sth.head, summarizeChains(summaries)),
   );
 
-  // 7. The bag's tag files.
+  // 8. The bag's tag files, and the package signature over the tag manifest [EVIDENCE §21.6].
   progress.phase?.('manifests');
   const tags: [string, string][] = [
     [BAG_FILES.declaration, BAG_DECLARATION],
@@ -278,15 +282,17 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
     [BAG_FILES.manifest, manifestText(manifest)],
   ];
   for (const [name, text] of tags) await writeFile(join(opts.out, name), text, { flag: 'wx' });
+  const tagManifest = manifestText(
+    tags.map(([path, text]) => ({ path, sha256: createHash('sha256').update(text).digest('hex') })),
+  );
+  await writeFile(join(opts.out, BAG_FILES.tagManifest), tagManifest, { flag: 'wx' });
   await writeFile(
-    join(opts.out, BAG_FILES.tagManifest),
-    manifestText(
-      tags.map(([path, text]) => ({ path, sha256: createHash('sha256').update(text).digest('hex') })),
-    ),
+    join(opts.out, PACKAGE_SIGNATURE_FILE),
+    `${JSON.stringify(signPackage(tagManifest, deps.logKey), null, 2)}\n`,
     { flag: 'wx' },
   );
 
-  // 8. Convenience copies, outside the payload.
+  // 9. Convenience copies, outside the payload.
   let derived = { made: [] as string[], failed: [] as string[] };
   if (opts.derived !== false) {
     progress.phase?.('derived');

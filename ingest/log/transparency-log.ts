@@ -15,10 +15,12 @@ import {
   type SignedTreeHead,
   signTreeHead,
 } from '../../protocol/tree-head.ts';
+import { auditHead } from '../db/audit-store.ts';
 import * as store from '../db/log-store.ts';
 import type { Database } from '../db/open-database.ts';
 import { transaction } from '../db/rows.ts';
 import { IngestError } from '../errors.ts';
+import { type AuditHeadCheck, checkAuditHeads } from './audit-check.ts';
 import { checkLog, type LogCheck, pruneTo } from './log-check.ts';
 import {
   appendLeaves,
@@ -108,11 +110,15 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
     return this.#compute((read) => rangeHash(0, size, read));
   }
 
-  /** Logs what is pending, then signs and stores a tree head over the whole log. */
+  /**
+   * Logs what is pending, then signs and stores a tree head over the whole log and the audit log's
+   * head as it is now (null when the audit log is empty) [EVIDENCE §20.2].
+   */
   async signTreeHead(): Promise<SignedTreeHead> {
     await this.sequence();
     const size = await this.size();
     const root = await this.root(size);
+    const audit = await auditHead(this.#db.pool);
     const sth = signTreeHead(
       {
         v: 1,
@@ -121,6 +127,7 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
         size,
         root: root.toString('hex'),
         timestamp: isoTime(this.#clock.now()),
+        audit: audit.size === 0 ? null : { size: audit.size, hash: audit.hash },
       },
       this.#key.privateKey,
     );
@@ -219,6 +226,11 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
     return checkLog(this.#db.pool);
   }
 
+  /** Compares the audit log as it is now with the audit head of every signed tree head [EVIDENCE §20.5]. */
+  checkAudit(): Promise<AuditHeadCheck> {
+    return checkAuditHeads(this.#db.pool);
+  }
+
   /** Sequences every `sequenceMs` and signs a head every `treeHeadMs` when the log grew (both unref'd). */
   start(opts: { sequenceMs: number; treeHeadMs: number }): void {
     this.stop();
@@ -301,4 +313,4 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
   }
 }
 
-export type { LogCheck };
+export type { AuditHeadCheck, LogCheck };

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'token-issue',
   'gateway-approve',
   'gateway-revoke',
+  'export',
+  'fixity-alarm',
 ];
 
 /** An action in words (unknown actions show as they are). */

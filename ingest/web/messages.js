@@ -139,6 +139,8 @@ const zh = {
   'action.user-change': '修改用户',
   'action.gateway-approve': '批准网关',
   'action.gateway-revoke': '吊销网关',
+  'action.export': '导出证据包',
+  'action.fixity-alarm': '完整性告警',
 
   'refused.title': '无权访问',
   'refused.back': '返回案件检索',
@@ -296,6 +298,8 @@ const en = {
   'action.user-change': 'changed user',
   'action.gateway-approve': 'approved gateway',
   'action.gateway-revoke': 'revoked gateway',
+  'action.export': 'exported evidence package',
+  'action.fixity-alarm': 'fixity alarm',
 
   'refused.title': 'Access refused',
   'refused.back': 'Back to case search',

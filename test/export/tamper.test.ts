@@ -4,9 +4,11 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { runVerify } from '../../cli/verify/command.ts';
 import { type PackageReport, verifyPackage } from '../../cli/verify/verify-package.ts';
+import { auditHash } from '../../ingest/auth/audit-chain.ts';
 import { type EnvelopeValue, summarizeChains } from '../../ingest/export/chain-summary.ts';
 import { exportCase } from '../../ingest/export/export-case.ts';
 import { PACKAGE_FILES, PackageInfo } from '../../ingest/export/package-layout.ts';
+import { PACKAGE_SIGNATURE_FILE, signPackage } from '../../ingest/export/package-signature.ts';
 import { renderPackageReport } from '../../ingest/export/report-html.ts';
 import { logKeyFile } from '../../ingest/log/log-key.ts';
 import { objectPath } from '../../protocol/folder-layout.ts';
@@ -59,7 +61,7 @@ t.test('an exported case verifies offline; each tampering fails with its own rea
     .map((l) => JSON.parse(l));
   t.match(
     own.at(-1),
-    { user: 'auditor-2', action: 'download', recording: CASE_RECORDING, reason: 'court request 2026-17' },
+    { user: 'auditor-2', action: 'export', recording: CASE_RECORDING, reason: 'court request 2026-17' },
     'the export is itself audited, with who and why',
   );
 
@@ -192,8 +194,56 @@ t.test('an exported case verifies offline; each tampering fails with its own rea
     );
   }
 
-  // A forger with a key of their own re-signs the tree head and swaps the package's ingest key: the
-  // package is then self-consistent, and only a pinned ingest key (--ingest-key) tells it apart.
+  // A forger who removes an audit record AND rewrites package.json, the report and the manifests leaves
+  // a self-consistent bag: only the package signature (over the tag manifest) catches it.
+  const unnamed = copyOf(t, bag);
+  const auditPath = join(unnamed, 'data', PACKAGE_FILES.audit);
+  const auditLines = readFileSync(auditPath, 'utf8').split('\n');
+  const removed = JSON.parse(auditLines.splice(1, 1)[0]!);
+  writeFileSync(auditPath, auditLines.join('\n'));
+  const infoPath = join(unnamed, 'data', PACKAGE_FILES.info);
+  const info = JSON.parse(readFileSync(infoPath, 'utf8'));
+  info.audit.records = info.audit.records.filter((r: { seq: number }) => r.seq !== removed.seq);
+  writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`);
+  writeFileSync(join(unnamed, 'data', PACKAGE_FILES.report), renderAgain(unnamed));
+  rebag(unnamed);
+  const unnamedCodes = codes(await verifyPackage(unnamed));
+  t.same(
+    [...new Set(unnamedCodes)],
+    ['PACKAGE_SIGNATURE_INVALID'],
+    'an audit record removed from the records and package.json, re-bagged: the package signature fails',
+  );
+
+  // Editing the export's own record (the last the signed audit head names), re-hashed, with package.json
+  // rewritten: the record no longer has the signed audit head's hash.
+  const edited = copyOf(t, bag);
+  const editedPath = join(edited, 'data', PACKAGE_FILES.audit);
+  const editedLines = readFileSync(editedPath, 'utf8').trim().split('\n');
+  const last = JSON.parse(editedLines.at(-1)!);
+  const { hash: _old, ...body } = { ...last, reason: 'no reason given' };
+  const rewritten = { ...body, hash: auditHash(body) };
+  editedLines[editedLines.length - 1] = JSON.stringify(rewritten);
+  writeFileSync(editedPath, `${editedLines.join('\n')}\n`);
+  const editedInfoPath = join(edited, 'data', PACKAGE_FILES.info);
+  const editedInfo = JSON.parse(readFileSync(editedInfoPath, 'utf8'));
+  editedInfo.audit.records.at(-1).hash = rewritten.hash;
+  writeFileSync(editedInfoPath, `${JSON.stringify(editedInfo, null, 2)}\n`);
+  writeFileSync(join(edited, 'data', PACKAGE_FILES.report), renderAgain(edited));
+  rebag(edited);
+  writeFileSync(
+    join(edited, PACKAGE_SIGNATURE_FILE),
+    JSON.stringify(signPackage(readFileSync(join(edited, 'tagmanifest-sha256.txt')), deps.logKey)),
+  );
+  const editedCodes = codes(await verifyPackage(edited));
+  t.same(
+    [...new Set(editedCodes)],
+    ['AUDIT_HEAD_MISMATCH'],
+    'the last audit record edited and re-hashed (even re-signed with the real key): the audit head disagrees',
+  );
+
+  // A forger with a key of their own re-signs the tree head and the package and swaps the package's
+  // ingest key: the package is then self-consistent, and only a pinned ingest key (--ingest-key) tells
+  // it apart.
   const forged = copyOf(t, bag);
   const impostor = testKey(8);
   const headPath = join(forged, 'data', PACKAGE_FILES.treeHead);
@@ -205,6 +255,14 @@ t.test('an exported case verifies offline; each tampering fails with its own rea
   writeFileSync(join(forged, 'data', PACKAGE_FILES.logKey), JSON.stringify(logKeyFile(impostor)));
   writeFileSync(join(forged, 'data', PACKAGE_FILES.report), renderAgain(forged));
   rebag(forged);
+  t.ok(
+    codes(await verifyPackage(forged)).includes('PACKAGE_SIGNATURE_INVALID'),
+    'the package signature by the real key no longer matches the impostor key',
+  );
+  writeFileSync(
+    join(forged, PACKAGE_SIGNATURE_FILE),
+    JSON.stringify(signPackage(readFileSync(join(forged, 'tagmanifest-sha256.txt')), impostor)),
+  );
   t.ok((await verifyPackage(forged)).ok, 'trusting the keys inside the package, the forgery is consistent');
   const pinned = join(tmp(t, 'quanlu-pin-'), 'ingest-key.json');
   writeFileSync(pinned, JSON.stringify(logKeyFile(deps.logKey)));
@@ -212,5 +270,9 @@ t.test('an exported case verifies offline; each tampering fails with its own rea
   t.ok(
     codes(caught).includes('TREE_HEAD_INVALID'),
     'with the real ingest key pinned, the re-signed head is refused',
+  );
+  t.ok(
+    codes(caught).includes('PACKAGE_SIGNATURE_INVALID'),
+    'with the real ingest key pinned, the re-signed package is refused',
   );
 });
