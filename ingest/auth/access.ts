@@ -21,10 +21,24 @@ export const searchAll: SearchAccess = { scopeSearch: async () => null };
 const NEEDS_REASON: ReadonlySet<AccessTarget['action']> = new Set(['playlist', 'media', 'download']);
 
 /**
+ * How long one audit record stands for a viewing: a player fetches a track's playlist and segments every few
+ * seconds, and one record per request would bury every other action of the log. Within this window the same
+ * session's repeated `playlist` or `media` requests for the same track are covered by the first record;
+ * after it, or from another session, a new record is written. Refusals are always written.
+ */
+export const VIEW_AUDIT_WINDOW_MS = 5 * 60_000;
+
+/** Actions a player repeats while it plays: audited once per session, track and window. */
+const REPEATED: ReadonlySet<AccessTarget['action']> = new Set(['playlist', 'media']);
+
+/**
  * The access rules of the console and API [DESIGN invariant 4: every view, download and
  * verification is written to the audit log with who, what, when, from where and why].
  */
 export class AuditedAccess implements RecordingAccess, SearchAccess {
+  /** When each (session, recording, track, action) viewing was last audited; pruned as it grows. */
+  readonly #audited = new Map<string, number>();
+
   constructor(private readonly auth: Auth) {}
 
   /** Throws 401/403 unless the requester may see this recording; otherwise writes the audit record. */
@@ -51,7 +65,20 @@ export class AuditedAccess implements RecordingAccess, SearchAccess {
         `give a reason for access to recording ${recording.id} first (POST /api/v1/recordings/${recording.id}/access)`,
       );
     }
+    const key = REPEATED.has(action) ? `${ctx.credential}|${recording.id}|${track ?? ''}|${action}` : null;
+    const now = this.auth.clock.now();
+    const last = key === null ? undefined : this.#audited.get(key);
+    if (last !== undefined && now - last < VIEW_AUDIT_WINDOW_MS) return;
     await this.auth.audit(req, { action, recording: recording.id, track: track ?? null, reason });
+    // Remembered only once written: a failed audit write refuses the request and is tried again next time.
+    if (key !== null) this.#remember(key, now);
+  }
+
+  #remember(key: string, now: number): void {
+    if (this.#audited.size >= 10_000) {
+      for (const [k, at] of this.#audited) if (now - at >= VIEW_AUDIT_WINDOW_MS) this.#audited.delete(k);
+    }
+    this.#audited.set(key, now);
   }
 
   /** Operators search only their rooms; every search is audited with its criteria. */

@@ -1,6 +1,7 @@
 /** @module Audited access over the real API and media routes: reasons for access, audit records of views, and browsing the log. */
 import t from 'tap';
 import { registerMediaRoutes } from '../../ingest/api/media-routes.ts';
+import { VIEW_AUDIT_WINDOW_MS } from '../../ingest/auth/access.ts';
 import { createFsStore } from '../../store/fs-store.ts';
 import {
   addTestUser,
@@ -100,6 +101,27 @@ withDatabases(t, async (t, backend) => {
     t.match((await repo.searchAudit({ recording, limit: 10, offset: 0 })).items, [
       { action: 'playlist', user: user.username, reason: null, track: 'cam-1' },
     ]);
+  });
+
+  t.test("a player's repeated playlist requests make one record per session, track and window", async (t) => {
+    const { app, repo, clock } = await build(false);
+    const user = await addTestUser(repo, 'supervisor');
+    const session = await signIn(app, user);
+    const recording = await indexRecording(repo, 'room-w', 'AUDIT-W');
+    const url = `/api/v1/recordings/${recording}/tracks/cam-1/playlist.m3u8`;
+    const count = async () =>
+      (await repo.searchAudit({ recording, action: 'playlist', limit: 100, offset: 0 })).total;
+    for (let i = 0; i < 5; i++) {
+      t.equal((await app.inject({ url, headers: session })).statusCode, 200);
+      clock.advance(2000);
+    }
+    t.equal(await count(), 1, 'five reloads within the window: one record');
+    const other = await signIn(app, user);
+    await app.inject({ url, headers: other });
+    t.equal(await count(), 2, 'another session: its own record');
+    clock.advance(VIEW_AUDIT_WINDOW_MS);
+    await app.inject({ url, headers: session });
+    t.equal(await count(), 3, 'after the window: a new record');
   });
 
   t.test('a search is audited with its criteria', async (t) => {
