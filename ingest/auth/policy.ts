@@ -33,6 +33,8 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'GET /api/v1/audit': OVERSIGHT,
   'GET /api/v1/audit/verify': OVERSIGHT,
   'POST /api/v1/log/tree-head': ADMIN,
+  // Auditor area (issue 8): the fixity sweep's state and failures.
+  'GET /api/v1/fixity': OVERSIGHT,
   // Routes of other modules that check their roles themselves too; listed so this table is whole.
   'GET /api/v1/gateways/:id/config': ADMIN,
   'PUT /api/v1/gateways/:id/config': ADMIN,

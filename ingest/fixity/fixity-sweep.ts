@@ -1,14 +1,16 @@
 /**
  * @module Fixity sweeps: re-hashes every indexed object in the store, in hash order, at a configured
  * average rate (bytes/s). A mismatch or a missing object raises the alarm: an error log line, the
- * mismatch counter, a row in fixity_failures, and every track naming the object marked broken with the
- * reason. Progress survives restarts (the cursor is in the database).
+ * mismatch counter, a row in fixity_failures, every track naming the object marked broken with the
+ * reason, and a `fixity-alarm` record per track in the audit log. Progress survives restarts (the
+ * cursor is in the database).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type Clock, isoTime, systemClock } from '../../protocol/time.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
+import { appendAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/open-database.ts';
 import type { Repository } from '../db/repository.ts';
 import * as sql from './fixity-store.ts';
@@ -221,6 +223,14 @@ export class FixitySweep extends EventEmitter<{
     });
     for (const t of tracks)
       await this.#d.repo.markTrackBroken(t.recording, t.track, 'INGEST_FIXITY_MISMATCH', reason);
+    // The audit log keeps the alarm too, once per track (once with no track for an object none names).
+    const at = isoTime(this.#clock.now());
+    for (const t of tracks.length > 0 ? tracks : [{ recording: null, track: null }])
+      await appendAudit(
+        this.#d.db,
+        { user: 'system', role: null, address: null, action: 'fixity-alarm', ...t, detail: reason },
+        at,
+      );
     this.#metrics.mismatches.inc();
     this.#d.log?.error({ object: o.sha256, tracks, reason }, 'FIXITY ALARM: a stored object changed');
     this.emit('alarm', { sha256: o.sha256, reason, tracks });

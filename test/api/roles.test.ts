@@ -1,7 +1,12 @@
 /** @module Each role's allowed and refused routes, one test per rule: a refusal is 401/403 with a code and writes nothing but its audit record. */
+import { join } from 'node:path';
 import t from 'tap';
 import type { Role } from '../../ingest/auth/roles.ts';
+import { createRepository } from '../../ingest/db/repository.ts';
+import { registerFixityRoutes } from '../../ingest/fixity/fixity-routes.ts';
+import { FixitySweep } from '../../ingest/fixity/fixity-sweep.ts';
 import { toBase64Url } from '../../protocol/hash.ts';
+import { openStore } from '../../store/open-store.ts';
 import {
   addTestUser,
   buildTestApi,
@@ -14,12 +19,24 @@ import {
 } from '../helpers/auth.ts';
 import { testKey } from '../helpers/chains.ts';
 import { withDatabases } from '../helpers/databases.ts';
+import { tmp } from '../helpers/recording.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 withDatabases(t, async (t, backend) => {
   const { db } = await backend.open(t);
-  const api: TestApi = await buildTestApi(t, db);
+  const fixityStore = openStore({ kind: 'fs', root: join(tmp(t, 'quanlu-roles-'), 'objects') });
+  const api: TestApi = await buildTestApi(t, db, {
+    extra: (app) => {
+      const sweep = new FixitySweep({
+        db,
+        repo: createRepository(db),
+        store: fixityStore,
+        bytesPerSecond: 1,
+      });
+      registerFixityRoutes(app, sweep);
+    },
+  });
   const { app, repo } = api;
   const as: Record<Role, SessionHeaders> = {
     admin: await signIn(app, await addTestUser(repo, 'admin')),
@@ -211,6 +228,19 @@ withDatabases(t, async (t, backend) => {
       t.equal((await call('GET', '/api/v1/gateways', as[role])).statusCode, 200, role);
     for (const role of ['supervisor', 'operator'] as const) {
       const res = await call('GET', '/api/v1/gateways', as[role]);
+      t.equal(res.statusCode, 403, role);
+      t.equal(errorCode(res), 'INGEST_FORBIDDEN');
+    }
+  });
+
+  t.test('the fixity status is for auditors and admins', async (t) => {
+    for (const role of ['admin', 'auditor'] as const) {
+      const res = await call('GET', '/api/v1/fixity', as[role]);
+      t.equal(res.statusCode, 200, role);
+      t.match(res.json(), { objectsIndexed: Number, recentFailures: Array }, `${role} sees the sweep`);
+    }
+    for (const role of ['supervisor', 'operator'] as const) {
+      const res = await call('GET', '/api/v1/fixity', as[role]);
       t.equal(res.statusCode, 403, role);
       t.equal(errorCode(res), 'INGEST_FORBIDDEN');
     }

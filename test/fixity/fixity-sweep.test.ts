@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import t from 'tap';
+import { searchAudit } from '../../ingest/db/audit-store.ts';
 import type { ExportDeps } from '../../ingest/export/export-case.ts';
 import { registerFixityRoutes } from '../../ingest/fixity/fixity-routes.ts';
 import { type FixityAlarm, FixitySweep } from '../../ingest/fixity/fixity-sweep.ts';
@@ -56,6 +57,15 @@ for (const backend of ['fs', 's3'] as const)
         'closed',
         'the other track is untouched',
       );
+      const audited = await searchAudit(deps.db.pool, { action: 'fixity-alarm', limit: 10, offset: 0 });
+      t.equal(audited.total, 1, 'one fixity-alarm record in the audit log');
+      t.match(audited.items[0], {
+        user: 'system',
+        action: 'fixity-alarm',
+        recording: CASE_RECORDING,
+        track: 'cam-2',
+        detail: new RegExp(victim),
+      });
 
       const metrics = await registry.metrics();
       t.match(metrics, /quanlu_fixity_mismatches_total 1\b/, 'the mismatch is counted in /metrics');
@@ -118,4 +128,10 @@ t.test('an object missing from the store raises the alarm too', async (t) => {
   await sweep.runPass();
   t.equal(alarms.length, 1);
   t.match(alarms[0]!.reason, /missing/);
+  const audited = await searchAudit(deps.db.pool, { action: 'fixity-alarm', limit: 10, offset: 0 });
+  t.match(
+    audited.items,
+    [{ user: 'system', recording: CASE_RECORDING, track: 'cam-1', detail: /missing from the store/ }],
+    'the missing object is in the audit log as a fixity-alarm of its track',
+  );
 });
