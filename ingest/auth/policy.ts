@@ -39,6 +39,9 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'GET /api/v1/gateways/:id/config': ADMIN,
   'PUT /api/v1/gateways/:id/config': ADMIN,
   'POST /api/v1/gateways/:id/commands': ['admin', 'supervisor'],
+  // Body-worn footage: supervisors bind devices to officers and assign footage to cases.
+  'PUT /api/v1/dock/devices/:serial': ['admin', 'supervisor'],
+  'POST /api/v1/dock/footage/assign': ['admin', 'supervisor'],
 };
 
 /** The key of a route in the tables above. */

@@ -1,6 +1,8 @@
 /** @module Each role's allowed and refused routes, one test per rule: a refusal is 401/403 with a code and writes nothing but its audit record. */
+
 import { join } from 'node:path';
 import t from 'tap';
+import { registerDockRoutes } from '../../ingest/api/dock-routes.ts';
 import type { Role } from '../../ingest/auth/roles.ts';
 import { createRepository } from '../../ingest/db/repository.ts';
 import { registerFixityRoutes } from '../../ingest/fixity/fixity-routes.ts';
@@ -21,13 +23,14 @@ import { testKey } from '../helpers/chains.ts';
 import { withDatabases } from '../helpers/databases.ts';
 import { tmp } from '../helpers/recording.ts';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 withDatabases(t, async (t, backend) => {
   const { db } = await backend.open(t);
   const fixityStore = openStore({ kind: 'fs', root: join(tmp(t, 'quanlu-roles-'), 'objects') });
   const api: TestApi = await buildTestApi(t, db, {
     extra: (app) => {
+      registerDockRoutes(app, db);
       const sweep = new FixitySweep({
         db,
         repo: createRepository(db),
@@ -231,6 +234,26 @@ withDatabases(t, async (t, backend) => {
       t.equal(res.statusCode, 403, role);
       t.equal(errorCode(res), 'INGEST_FORBIDDEN');
     }
+  });
+
+  t.test('only supervisors and admins bind body-worn devices and assign footage to cases', async (t) => {
+    const bind = (role: Role) =>
+      call('PUT', '/api/v1/dock/devices/SN-ROLES-1', { ...as[role] }, { officer: '31010001' });
+    const assign = (role: Role) =>
+      call('POST', '/api/v1/dock/footage/assign', { ...as[role] }, { files: [], caseId: 'ROLES-A' });
+    for (const role of ['auditor', 'operator'] as const) {
+      const before = await state();
+      for (const res of [await bind(role), await assign(role)]) {
+        t.equal(res.statusCode, 403, role);
+        t.equal(errorCode(res), 'INGEST_FORBIDDEN');
+      }
+      t.same(await state(), before, `${role}: nothing changed`);
+    }
+    for (const role of ['admin', 'supervisor'] as const) {
+      t.not((await bind(role)).statusCode, 403, `${role} may bind a device`);
+      t.not((await assign(role)).statusCode, 403, `${role} may assign footage`);
+    }
+    t.equal((await call('GET', '/api/v1/dock/assignments', as.operator)).statusCode, 200, 'reading is open');
   });
 
   t.test('the fixity status is for auditors and admins', async (t) => {
