@@ -1,8 +1,8 @@
 /** @module Opens the ingest database: PGlite behind pglite-socket, or PostgreSQL, both as one `pg.Pool`. */
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { z } from 'zod';
 import { IngestError } from '../errors.ts';
@@ -87,6 +87,9 @@ async function openPglite(dataDir: string): Promise<Database> {
   let pglite: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
+    // Loaded here only: a PostgreSQL ingest, and an export or verify against one, never loads PGlite.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     pglite = await PGlite.create(join(dir, 'pgdata'));
     // A socket file left by a crash would make listen() fail with EADDRINUSE.
     await rm(socketPath, { force: true });
