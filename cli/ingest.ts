@@ -1,8 +1,12 @@
 /** @module `quanlu ingest`: runs the ingest, and lets an administrator enroll gateways. */
 
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { readConfigFile } from '../firmware-config/config-file.ts';
+import { importOfficers, OfficersFile, officersFromFile } from '../ingest/api/reference-routes.ts';
 import { IngestConfig, type IngestConfigInput } from '../ingest/config.ts';
 import { migrate } from '../ingest/db/migrations.ts';
 import { openDatabase } from '../ingest/db/open-database.ts';
@@ -46,6 +50,7 @@ export function ingestCommand(program: Command): void {
       });
     });
   usersCommand(ingest, withRepository);
+  officersCommand(ingest);
   const gateways = ingest.command('gateways').description('enrolled gateways: list, approve, revoke');
   gateways
     .command('list')
@@ -84,4 +89,51 @@ export function ingestCommand(program: Command): void {
         );
       });
   }
+}
+
+/** Adds `ingest officers import FILE | list`: the officer list the gateway consoles sync (issue 6). */
+function officersCommand(ingest: Command): void {
+  const officers = ingest
+    .command('officers')
+    .description('the officer list (执法人员名单) consoles check against');
+  officers
+    .command('import')
+    .description(
+      'replace the officer list from a YAML or JSON file (officers: [{ id, name, unit? }]); audited',
+    )
+    .argument('<file>', 'the officer list file, the same shape as a gateway console.officersFile')
+    .option('-c, --config <file>', 'ingest configuration')
+    .option('--by <name>', 'who imports (written to the audit log)', `cli:${process.env.USER ?? 'admin'}`)
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string; by: string }>();
+      let value: unknown;
+      try {
+        value = parseYaml(await readFile(file, 'utf8'));
+      } catch (cause) {
+        throw new CliError('CLI_USAGE', `cannot read ${file} as YAML or JSON: ${(cause as Error).message}`);
+      }
+      const parsed = OfficersFile.safeParse(value);
+      if (!parsed.success)
+        throw new CliError('CLI_USAGE', `${file} is not an officer list: ${z.prettifyError(parsed.error)}`);
+      const rows = officersFromFile(parsed.data);
+      const n = await withRepository(opts.config, (repo) =>
+        importOfficers(repo, rows, { user: opts.by, role: null, address: null }, new Date().toISOString()),
+      );
+      process.stdout.write(`imported ${n} officers; gateways pick the list up at their next sync\n`);
+    });
+  officers
+    .command('list')
+    .description('print the officer list')
+    .option('-c, --config <file>', 'ingest configuration')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string }>();
+      const { rows, at } = await withRepository(opts.config, async (repo) => ({
+        rows: await repo.listOfficers(),
+        at: await repo.officersImportedAt(),
+      }));
+      if (rows.length === 0) process.stdout.write('the officer list is empty\n');
+      for (const o of rows)
+        process.stdout.write(`${o.number.padEnd(20)} ${o.name}${o.unit ? `  ${o.unit}` : ''}\n`);
+      if (at) process.stdout.write(`imported ${at}\n`);
+    });
 }

@@ -15,8 +15,10 @@ import { openStore } from '../store/open-store.ts';
 import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
+import { registerReferenceRoutes } from './api/reference-routes.ts';
 import { registerErrorHandler, registerReadyRoute, registerRoutes } from './api/routes.ts';
-import { mediaOriginsFor, registerWebRoutes } from './api/web-routes.ts';
+import { registerSecurityHeaders } from './api/security-headers.ts';
+import { consoleCsp, mediaOriginsFor, registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
@@ -176,6 +178,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     }) as unknown as FastifyInstance;
     registerErrorHandler(http);
+    // Every answer (API, console, media, errors, 404s) carries the console's CSP and the other security headers.
+    registerSecurityHeaders(http, { csp: consoleCsp(mediaOriginsFor(config.store)) });
     // Routes declare zod schemas: they validate requests and make the OpenAPI document.
     http.setValidatorCompiler(validatorCompiler);
     http.setSerializerCompiler(serializerCompiler);
@@ -193,6 +197,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     registerWebRoutes(http, { mediaOrigins: mediaOriginsFor(config.store) });
     registerLogRoutes(http, transparencyLog, logKey);
     registerDockRoutes(http, db, clock);
+    registerReferenceRoutes(http, { repo, clock }); // officer list and case look-up for consoles (issue 6)
     // Operations (issue 9): Prometheus metrics at /metrics, readiness at /api/v1/ready.
     const metrics = createIngestMetrics({ node: config.node, consumer, db, repo, mqtt: client });
     closers.push(async () => metrics.close());

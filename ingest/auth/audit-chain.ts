@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   // auditor area (issue 8): evidence packages, and fixity mismatches found by a sweep
   'export',
   'fixity-alarm',
+  // operator console (issue 6): the officer list the gateways sync was replaced
+  'officers-import',
 ] as const;
 /** An audited action. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -42,6 +42,8 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   // Body-worn footage: supervisors bind devices to officers and assign footage to cases.
   'PUT /api/v1/dock/devices/:serial': ['admin', 'supervisor'],
   'POST /api/v1/dock/footage/assign': ['admin', 'supervisor'],
+  // The officer list the gateway consoles sync (issue 6): anyone signed in reads it, admins replace it.
+  'PUT /api/v1/officers': ADMIN,
 };
 
 /** The key of a route in the tables above. */

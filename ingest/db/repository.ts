@@ -46,6 +46,14 @@ import {
   trackMedia,
 } from './playlist-query.ts';
 import {
+  type CaseSummary,
+  caseSummary,
+  listOfficers,
+  type OfficerRow,
+  officersImportedAt,
+  replaceOfficers,
+} from './reference-store.ts';
+import {
   type GapRow,
   type GatewayRow,
   type RecordingWithTracks,
@@ -145,6 +153,15 @@ export interface Repository {
   auditHead(): Promise<AuditHead>;
   /** Re-checks the audit log's whole hash chain. */
   verifyAuditLog(): Promise<AuditVerdict>;
+  // reference lists for the gateways' consoles (reference-store.ts)
+  /** The officer list, by credential number. */
+  listOfficers(): Promise<OfficerRow[]>;
+  /** Replaces the officer list atomically; returns how many officers it now holds. */
+  replaceOfficers(officers: readonly OfficerRow[]): Promise<number>;
+  /** When the officer list was last replaced, or null. */
+  officersImportedAt(): Promise<string | null>;
+  /** A case the ingest knows, with its number of recordings, or null. */
+  caseSummary(caseId: string): Promise<CaseSummary | null>;
 }
 
 /** The repository over an open (and migrated) database. */
@@ -183,6 +200,10 @@ export function createRepository(db: Database): Repository {
     searchAudit: (query) => searchAudit(pool, query),
     auditHead: () => auditHead(pool),
     verifyAuditLog: () => verifyAuditLog(pool),
+    listOfficers: () => listOfficers(pool),
+    replaceOfficers: (officers) => replaceOfficers(db, officers),
+    officersImportedAt: () => officersImportedAt(pool),
+    caseSummary: (caseId) => caseSummary(pool, caseId),
   };
 }
 
@@ -190,12 +211,14 @@ export type { GapRow, GatewayRow, RecordingRow, RecordingWithTracks, StoredEntry
 export type {
   AuditPage,
   AuditQuery,
+  CaseSummary,
   EnrollmentRequest,
   ForkReport,
   GatewayDecision,
   IndexBatchResult,
   IndexedEntry,
   NewUser,
+  OfficerRow,
   RecordingPage,
   RecordingQuery,
   SessionRow,
