@@ -78,6 +78,23 @@ export const GatewayConfig = z
           .refine((url) => URL.canParse(url), 'not a valid URL')
           .optional()
           .describe('MQTT broker of the ingest, mqtt:// or mqtts://; unset: not connected (local only)'),
+        // operator console (issue 6): the officer list and case look-ups come from the ingest's HTTP API
+        httpUrl: z
+          .string()
+          .regex(/^https?:\/\/\S+$/i, 'an ingest API url starts with http:// or https://')
+          .refine((url) => URL.canParse(url), 'not a valid URL')
+          .optional()
+          .describe(
+            "the ingest's HTTP API base URL (e.g. https://ingest.example:8080): the console syncs the officer list and looks case ids up there; unset: officersFile only, case ids accepted offline",
+          ),
+        tokenFile: z
+          .string()
+          .min(1)
+          .max(4096)
+          .optional()
+          .describe(
+            'file holding an ingest API token (quanlu ingest users token; sent as a Bearer token), mode 0600 recommended; unset: no token',
+          ),
         storeDir: z
           .string()
           .min(1)
