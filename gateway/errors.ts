@@ -77,6 +77,9 @@ export const GATEWAY_ERRORS = {
   GW_DOCK_WIPE_SKIPPED:
     'a file was not deleted or moved: it changed on the device since it was sealed, or is gone',
   GW_DOCK_WIPE_FAILED: 'deleting or moving an acknowledged file on the device failed; retried',
+  // operator console (issue 6): the officer list and case look-ups at the ingest
+  GW_OFFICERS_SYNC:
+    'the officer list could not be fetched from the ingest (unreachable, token refused, bad answer); the last synced copy is used',
 } as const;
 
 /** A gateway error code. */

@@ -2,6 +2,7 @@
  * @module Builds the operator console of a gateway: the room service, the alarms, remote control over MQTT and the
  * fastify app (REST API, OpenAPI, the page). `buildConsole` never listens; the gateway's main does.
  */
+import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -17,7 +18,10 @@ import { registerConsoleRoutes } from './console-routes.ts';
 import { MIB } from './disk-space.ts';
 import { registerConsoleErrorHandler } from './error-handler.ts';
 import { loadOfficerList, type Officer, type OfficerSource } from './officer-list.ts';
+import { OfficerSync } from './officer-sync.ts';
+import { registerOfficerSyncRoutes } from './officer-sync-routes.ts';
 import { RoomService } from './room-service.ts';
+import { CONSOLE_CSP, registerSecurityHeaders } from './security-headers.ts';
 import { registerConsoleWeb } from './web-routes.ts';
 
 /** Collaborators of the console; each has a default. */
@@ -31,6 +35,12 @@ export interface ConsoleDeps {
   /** Free bytes of the spool disk; statfs by default. */
   freeBytes?: (dir: string) => Promise<number>;
   clockReading?: () => ClockReading;
+  /** fetch for the ingest's officer list and case look-ups (global fetch by default). */
+  fetch?: typeof fetch;
+  /** How often the officer list is synced from the ingest (5 minutes by default). */
+  officerSyncMs?: number;
+  /** How long Start waits for the case look-up before accepting the case id offline (2 s by default). */
+  caseLookupTimeoutMs?: number;
 }
 
 /** A built console. */
@@ -40,6 +50,8 @@ export interface OperatorConsole {
   alarms: Alarms;
   /** Null when the gateway has no MQTT uplink. */
   remote: RemoteControl | null;
+  /** The officer list synced from the ingest and the case look-up; null when `ingest.httpUrl` is unset. */
+  officerSync: OfficerSync | null;
   /** Starts the alarm timer and remote control (the app is listened on by the caller). */
   start(): void;
   /** Stops them and closes the app. */
@@ -57,11 +69,30 @@ export async function buildConsole(
   const { config, profile } = loaded;
   const matters = mattersForProfile(deps.matters ?? (await loadMatterList()), profile.name);
   const file = config.console.officersFile;
-  const officers: { list: Officer[] | null; source: OfficerSource } = deps.officers
-    ? { list: deps.officers, source: 'ingest' }
-    : file
-      ? { list: await loadOfficerList(file), source: 'file' }
-      : { list: null, source: 'none' };
+  const fileList = !deps.officers && file ? await loadOfficerList(file) : null;
+  const officerSync = config.ingest.httpUrl
+    ? new OfficerSync({
+        url: config.ingest.httpUrl,
+        tokenFile: config.ingest.tokenFile ?? null,
+        cacheFile: join(config.gateway.dataDir, 'console', 'officers.json'),
+        ...(deps.officerSyncMs ? { everyMs: deps.officerSyncMs } : {}),
+        ...(deps.caseLookupTimeoutMs ? { lookupTimeoutMs: deps.caseLookupTimeoutMs } : {}),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        clock,
+        log,
+      })
+    : null;
+  await officerSync?.load();
+  // Read at each Start: a synced list (kept on disk for offline) wins, the local file serves without one.
+  const officers: { list: Officer[] | null; source: OfficerSource } = {
+    get list() {
+      return deps.officers ?? officerSync?.officers() ?? fileList;
+    },
+    get source(): OfficerSource {
+      if (deps.officers || officerSync?.officers()) return 'ingest';
+      return fileList ? 'file' : 'none';
+    },
+  };
   const service = new RoomService({
     gateway,
     loaded,
@@ -70,6 +101,7 @@ export async function buildConsole(
     clock,
     log,
     ...(deps.freeBytes ? { freeBytes: deps.freeBytes } : {}),
+    ...(officerSync ? { caseLookup: (caseId: string) => officerSync.lookupCase(caseId) } : {}),
   });
   const alarms = new Alarms({
     gateway: gateway.id,
@@ -98,6 +130,8 @@ export async function buildConsole(
 
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger }) as unknown as FastifyInstance;
   registerConsoleErrorHandler(app);
+  // Every answer (API, page, scripts, errors, 404s) carries the CSP and the other security headers.
+  registerSecurityHeaders(app, { csp: CONSOLE_CSP });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
@@ -106,6 +140,7 @@ export async function buildConsole(
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerConsoleRoutes(app, { gateway, loaded, matters, officers, service, alarms });
+  registerOfficerSyncRoutes(app, { officers, sync: officerSync });
   registerConsoleWeb(app);
 
   return {
@@ -113,13 +148,16 @@ export async function buildConsole(
     service,
     alarms,
     remote,
+    officerSync,
     start() {
       alarms.start();
       remote?.start();
+      officerSync?.start();
     },
     async close() {
       alarms.stop();
       await remote?.stop();
+      await officerSync?.stop();
       await app.close();
     },
   };

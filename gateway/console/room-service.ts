@@ -14,6 +14,7 @@ import type { Gateway } from '../gateway.ts';
 import { MIB, freeBytes as statfsFreeBytes } from './disk-space.ts';
 import { FieldsError } from './field-error.ts';
 import type { Officer, OfficerSource } from './officer-list.ts';
+import type { CaseLookup } from './officer-sync.ts';
 import { checkStartForm, type StartForm } from './start-form.ts';
 import { type GapView, trackReport } from './track-report.ts';
 
@@ -28,6 +29,8 @@ export interface RoomServiceOptions {
   log: Logger;
   /** Free bytes on the spool's disk; statfs by default. */
   freeBytes?: (dir: string) => Promise<number>;
+  /** Looks a case id up at the ingest (officer-sync.ts); without it every case id is accepted offline. */
+  caseLookup?: (caseId: string) => Promise<CaseLookup>;
 }
 
 /** One track of the running (or last) recording, as the console shows it. */
@@ -65,8 +68,11 @@ export interface RunningView {
   startedBy: string;
   startedAt: string;
   durationMs: number;
-  /** The case id was not looked up at the ingest (no lookup is reachable); it was accepted offline. */
-  caseLookup: 'offline';
+  /**
+   * The case id at the ingest when Start looked it up: 'found' (known), 'new' (a reachable ingest without it: a new
+   * case, allowed), 'offline' (no answer, or no ingest API configured, or the gateway restarted since: accepted offline).
+   */
+  caseLookup: CaseLookup;
 }
 
 /** Everything GET /api/v1/recording answers, alarms aside. */
@@ -86,6 +92,8 @@ export class RoomService {
   readonly #spoolDir: string;
   readonly #free: (dir: string) => Promise<number>;
   #lastStopped: StopSummary | null = null;
+  /** The case look-up of each recording started by this process. */
+  readonly #lookups = new Map<string, CaseLookup>();
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
@@ -119,7 +127,15 @@ export class RoomService {
     }
     await this.#ensureDisk();
     const { id, matter, officers } = checked.elements;
-    await this.#o.gateway.recorder.start({ caseId: id, matter, officers, startedBy: checked.startedBy });
+    // An unknown case at a reachable ingest is normal (a new case); no answer never blocks a Start.
+    const lookup = this.#o.caseLookup ? await this.#o.caseLookup(id) : 'offline';
+    const started = await this.#o.gateway.recorder.start({
+      caseId: id,
+      matter,
+      officers,
+      startedBy: checked.startedBy,
+    });
+    this.#lookups.set(started.recording, lookup);
     return this.#runningView()!;
   }
 
@@ -252,7 +268,7 @@ export class RoomService {
       startedBy: row.startedBy,
       startedAt: row.startedAt,
       durationMs: clock.now() - timeMs(row.startedAt),
-      caseLookup: 'offline',
+      caseLookup: this.#lookups.get(row.id) ?? 'offline',
     };
   }
 }
