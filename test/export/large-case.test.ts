@@ -10,7 +10,7 @@ import { tmp } from '../helpers/recording.ts';
 const CHILD = fileURLToPath(new URL('../../bench/export/export-child.ts', import.meta.url));
 
 t.test(
-  'exporting a case of 1 GiB of media holds under 100 MB beyond the process baseline (PostgreSQL)',
+  'exporting a case of 1 GiB of media keeps the export process under 200 MB RSS (PostgreSQL)',
   async (t) => {
     const dir = tmp(t, 'quanlu-large-');
     const database = await freshPostgres(t, 'large');
@@ -30,14 +30,14 @@ t.test(
     };
     t.equal(result.bytes, built.bytes, 'every byte was exported');
     t.equal(result.objects, built.objects);
-    // The brief's target is an absolute 200 MB. The child starts at ~170 MB before any export work
-    // (node, tsx, and modules: PGlite is imported by open-database.ts even for PostgreSQL), so the
-    // absolute peak lands between ~195 and ~250 MB depending on when V8 collects the read buffers.
-    // What the export itself holds is what this test bounds; the absolute figure is reported.
+    // The issue's limit is absolute: the child's peak RSS (node, tsx, the module graph and the export)
+    // stays under 200 MB. PGlite is no longer loaded for a PostgreSQL database, which took ~20 MB off
+    // the baseline. What the export itself adds is bounded too, apart from the baseline.
     const grown = result.maxRssMb - result.baselineRssMb;
     t.ok(
-      grown < 100,
-      `the export grew RSS by ${grown.toFixed(1)} MB over a ${result.baselineRssMb.toFixed(1)} MB baseline (peak ${result.maxRssMb.toFixed(1)} MB)`,
+      result.maxRssMb < 200,
+      `the export process peaked at ${result.maxRssMb.toFixed(1)} MB RSS (limit 200 MB; baseline ${result.baselineRssMb.toFixed(1)} MB)`,
     );
+    t.ok(grown < 100, `the export grew RSS by ${grown.toFixed(1)} MB over the baseline`);
   },
 );
