@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
+import { loadMatterList } from '../firmware-config/matters.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
@@ -35,6 +36,7 @@ import { FixitySweep } from './fixity/fixity-sweep.ts';
 import { loadOrCreateLogKey } from './log/log-key.ts';
 import { TransparencyLog } from './log/transparency-log.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
+import { registerReportRoutes } from './reports/report-routes.ts';
 import { loadOrCreateIngestSecret } from './secret-file.ts';
 
 /** Collaborators an ingest can be given; each has a default. */
@@ -219,6 +221,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     if (config.fixity.enabled) fixity.start(config.fixity.pauseSeconds);
     closers.push(() => fixity.stop());
     registerFixityRoutes(http, fixity);
+    // Reports (issue 8 item 6): the shipped matter list's mandatory flags drive the compliance report.
+    registerReportRoutes(http, { db: db.pool, matters: (await loadMatterList()).matters });
     registerReadyRoute(http, {
       database: () => db.pool.query('SELECT 1'),
       broker: async () => {

@@ -35,6 +35,9 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'POST /api/v1/log/tree-head': ADMIN,
   // Auditor area (issue 8): the fixity sweep's state and failures.
   'GET /api/v1/fixity': OVERSIGHT,
+  'GET /api/v1/reports/compliance': ['admin', 'supervisor', 'auditor'],
+  'GET /api/v1/reports/own-footage': ['admin', 'supervisor', 'auditor'],
+  'GET /api/v1/reports/yearly': ['admin', 'supervisor', 'auditor'],
   // Routes of other modules that check their roles themselves too; listed so this table is whole.
   'GET /api/v1/gateways/:id/config': ADMIN,
   'PUT /api/v1/gateways/:id/config': ADMIN,

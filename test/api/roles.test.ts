@@ -7,6 +7,7 @@ import type { Role } from '../../ingest/auth/roles.ts';
 import { createRepository } from '../../ingest/db/repository.ts';
 import { registerFixityRoutes } from '../../ingest/fixity/fixity-routes.ts';
 import { FixitySweep } from '../../ingest/fixity/fixity-sweep.ts';
+import { registerReportRoutes } from '../../ingest/reports/report-routes.ts';
 import { toBase64Url } from '../../protocol/hash.ts';
 import { openStore } from '../../store/open-store.ts';
 import {
@@ -38,6 +39,7 @@ withDatabases(t, async (t, backend) => {
         bytesPerSecond: 1,
       });
       registerFixityRoutes(app, sweep);
+      registerReportRoutes(app, { db: db.pool, matters: [] });
     },
   });
   const { app, repo } = api;
@@ -265,6 +267,16 @@ withDatabases(t, async (t, backend) => {
     for (const role of ['supervisor', 'operator'] as const) {
       const res = await call('GET', '/api/v1/fixity', as[role]);
       t.equal(res.statusCode, 403, role);
+      t.equal(errorCode(res), 'INGEST_FORBIDDEN');
+    }
+  });
+
+  t.test('the reports are for auditors, supervisors and admins, not operators', async (t) => {
+    for (const url of ['compliance', 'own-footage', 'yearly'].map((r) => `/api/v1/reports/${r}`)) {
+      for (const role of ['admin', 'supervisor', 'auditor'] as const)
+        t.equal((await call('GET', url, as[role])).statusCode, 200, `${role}: ${url}`);
+      const res = await call('GET', url, as.operator);
+      t.equal(res.statusCode, 403, `operator: ${url}`);
       t.equal(errorCode(res), 'INGEST_FORBIDDEN');
     }
   });
