@@ -51,7 +51,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const data = resolve(opts.data);
   if (opts.fresh) await rm(data, { recursive: true, force: true });
   const out = process.stdout;
-  const log = pino({ level: 'warn' });
+  // QUANLU_LOG_LEVEL (e.g. info, debug) shows more than warnings; the log-secret test runs the demo at debug.
+  const log = pino({ level: process.env.QUANLU_LOG_LEVEL || 'warn' });
   const config = demoGatewayConfig({ dataDir: join(data, 'gateway'), cameras: 2 });
   const loaded = parseGatewayConfig({
     ...config,

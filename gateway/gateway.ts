@@ -6,6 +6,7 @@ import { DockSettings } from '../firmware-config/dock-profile.ts';
 import type { LoadedGatewayConfig } from '../firmware-config/load.ts';
 import type { ClockReading } from '../protocol/entry.ts';
 import type { KeyPair } from '../protocol/keys.ts';
+import { redacting } from '../protocol/log-redaction.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { StreamSource } from './capture/camera-supervisor.ts';
@@ -64,7 +65,8 @@ export interface Gateway {
 export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}): Gateway {
   const { config, profile } = loaded;
   const clock = deps.clock ?? systemClock;
-  const log = deps.log ?? pino({ level: config.log.level, base: { gateway: config.gateway.id } });
+  // Every log line, the console's request log included (a child of this one), is redacted (issue 10).
+  const log = redacting(deps.log ?? pino({ level: config.log.level, base: { gateway: config.gateway.id } }));
   const identity = loadOrCreateIdentity(config.gateway.dataDir, config.gateway.id);
   const spool = Spool.open(join(config.gateway.dataDir, 'spool'), {
     minFreeBytes: config.spool.minFreeMiB * 1024 * 1024,

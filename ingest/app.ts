@@ -10,6 +10,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import { loadMatterList } from '../firmware-config/matters.ts';
+import { redacting } from '../protocol/log-redaction.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
@@ -79,7 +80,8 @@ export interface Ingest {
 export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {}): Promise<Ingest> {
   const config = IngestConfig.parse(input);
   const clock = deps.clock ?? systemClock;
-  const log = deps.log ?? pino({ level: config.log.level, base: { node: config.node } });
+  // Every log line, the HTTP request log included (a child of this one), goes through the redaction (issue 10).
+  const log = redacting(deps.log ?? pino({ level: config.log.level, base: { node: config.node } }));
   const db = await openDatabase(config.database ?? { kind: 'pglite', dataDir: join(config.dataDir, 'db') });
   const closers: (() => Promise<unknown>)[] = [() => db.close()];
   const close = async () => {

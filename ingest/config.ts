@@ -119,6 +119,27 @@ export const IngestConfig = z.strictObject({
         .max(24 * 30)
         .default(12)
         .describe('a console session expires this long after sign-in, however busy'),
+      lockoutFailures: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('failed sign-ins for one user name, from any address, that lock the account (default 5)'),
+      lockoutWindowMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .optional()
+        .describe('the failures that lock an account are counted over this many minutes (default 15)'),
+      lockoutMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .optional()
+        .describe('a locked account refuses every sign-in for this many minutes (default 15)'),
     })
     .default({ reasonRequired: false, sessionIdleMinutes: 30, sessionMaxHours: 12 })
     .describe('users, sessions and audited access'),

@@ -42,6 +42,10 @@ export const INGEST_ERRORS = {
   INGEST_RATE_LIMITED: 'too many failed sign-ins for this user from this address: wait and try again',
   INGEST_REASON_REQUIRED: 'give a reason for access to this recording first (POST .../access)',
   INGEST_USER_EXISTS: 'a user with this name already exists',
+  // console hardening (issue 10): account lockout and the password policy
+  INGEST_ACCOUNT_LOCKED:
+    'too many failed sign-ins for this user: the account is locked; wait, or ask an admin',
+  INGEST_WEAK_PASSWORD: 'the password is too short, the user name, or a common password: choose another',
   // playlists and media (issue 5: playlists)
   INGEST_RANGE_INVALID: 'the Range header is malformed, or starts past the end of the object',
   // remote control of gateways (issue 6)

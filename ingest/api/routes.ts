@@ -152,6 +152,9 @@ const HTTP_STATUS: Record<string, number> = {
   INGEST_GATEWAY_REVOKED: 409,
   INGEST_RANGE_INVALID: 416,
   INGEST_RATE_LIMITED: 429,
+  // 423 Locked (RFC 4918): the account, not this client, is refused for a while; 429 stays the per-address limit.
+  INGEST_ACCOUNT_LOCKED: 423,
+  INGEST_WEAK_PASSWORD: 400,
   INGEST_COMMAND_TIMEOUT: 504,
 };
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { StoreConfig } from '../../store/store-config.ts';
+import { securityHeaders } from './security-headers.ts';
 
 /** The console's own files. */
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
@@ -64,11 +65,9 @@ export function registerWebRoutes(app: FastifyInstance, opts: WebRouteOptions = 
   const vendorCache = new Map<string, Buffer>();
 
   app.register(async (web) => {
-    web.addHook('onSend', async (_req, reply, payload) => {
-      reply.header('content-security-policy', csp);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-      reply.header('x-frame-options', 'DENY');
+    // The app's root hook (security-headers.ts) adds the same headers to every other answer too.
+    web.addHook('onSend', async (req, reply, payload) => {
+      reply.headers(securityHeaders(req, undefined, { csp }));
       return payload;
     });
 

@@ -4,6 +4,7 @@ import { type Clock, isoTime, systemClock } from '../../protocol/time.ts';
 import type { IngestConfig } from '../config.ts';
 import type { Repository, UserRow } from '../db/repository.ts';
 import { IngestError } from '../errors.ts';
+import { AccountLockout, DEFAULT_LOCKOUT } from './account-lockout.ts';
 import type { AuditEvent, AuditRecord } from './audit-chain.ts';
 import { decoyHash, verifyPassword } from './password.ts';
 import { SignInLimiter } from './sign-in-limiter.ts';
@@ -54,12 +55,24 @@ export class Auth {
   readonly access: IngestConfig['access'];
   readonly clock: Clock;
   readonly limiter: SignInLimiter;
+  /** Per-account lockout after repeated failures, whatever the address (issue 10). */
+  readonly lockout: AccountLockout;
 
   constructor(deps: AuthDeps) {
     this.repo = deps.repo;
     this.access = deps.access;
     this.clock = deps.clock ?? systemClock;
     this.limiter = deps.limiter ?? new SignInLimiter({ clock: this.clock });
+    const minutes = (m: number | undefined, fallbackMs: number) =>
+      m === undefined ? fallbackMs : m * 60_000;
+    this.lockout = new AccountLockout({
+      clock: this.clock,
+      policy: {
+        failures: deps.access.lockoutFailures ?? DEFAULT_LOCKOUT.failures,
+        windowMs: minutes(deps.access.lockoutWindowMinutes, DEFAULT_LOCKOUT.windowMs),
+        lockMs: minutes(deps.access.lockoutMinutes, DEFAULT_LOCKOUT.lockMs),
+      },
+    });
   }
 
   /** The current time as the audit log and sessions record it. */
@@ -69,9 +82,21 @@ export class Auth {
 
   /**
    * Checks a user name and password. An unknown user, a wrong password and a disabled user get
-   * the same INGEST_AUTH_FAILED after the same scrypt work; too many failures get INGEST_RATE_LIMITED.
+   * the same INGEST_AUTH_FAILED after the same scrypt work; too many failures get INGEST_RATE_LIMITED
+   * (per address and name) or INGEST_ACCOUNT_LOCKED (per name, any address).
    */
   async signIn(username: string, password: string, address: string): Promise<NewSession> {
+    const locked = this.lockout.lockedForMs(username);
+    if (locked > 0) {
+      await this.repo.appendAudit(
+        { user: username, role: null, address, action: 'sign-in-failed', detail: 'INGEST_ACCOUNT_LOCKED' },
+        this.now(),
+      );
+      throw new IngestError(
+        'INGEST_ACCOUNT_LOCKED',
+        `too many failed sign-ins for ${username}: the account is locked, try again in ${Math.ceil(locked / 60_000)} min or ask an administrator`,
+      );
+    }
     const wait = this.limiter.retryAfterMs(address, username);
     if (wait > 0) {
       throw new IngestError(
@@ -83,13 +108,22 @@ export class Auth {
     const matches = await verifyPassword(password, user?.password ?? (await decoyHash()));
     if (!user || !matches || user.disabled) {
       this.limiter.fail(address, username);
+      const lockedNow = this.lockout.fail(username);
       await this.repo.appendAudit(
-        { user: username, role: null, address, action: 'sign-in-failed', detail: 'INGEST_AUTH_FAILED' },
+        {
+          user: username,
+          role: null,
+          address,
+          action: 'sign-in-failed',
+          // The failure that locks the account says so: the audit log shows when each lock began.
+          detail: lockedNow ? 'INGEST_AUTH_FAILED account-locked' : 'INGEST_AUTH_FAILED',
+        },
         this.now(),
       );
       throw new IngestError('INGEST_AUTH_FAILED', 'the user name or password is wrong');
     }
     this.limiter.succeed(address, username);
+    this.lockout.succeed(username);
     // Abandoned sessions are swept here, where a new one is made, rather than by a timer.
     await this.repo.deleteExpiredSessions(this.now());
     const token = newSecret();

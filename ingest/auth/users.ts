@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Repository, UserChange, UserRow } from '../db/repository.ts';
 import { IngestError } from '../errors.ts';
 import { generatePassword, hashPassword } from './password.ts';
+import { checkPasswordPolicy } from './password-policy.ts';
 import { Role, RoomName } from './roles.ts';
 
 /** A user name: lowercase letters, digits, ".", "_" and "-", up to 64 characters. */
@@ -67,6 +68,7 @@ export async function addUser(
   const parsed = NewUserInput.safeParse(input);
   if (!parsed.success) throw new IngestError('INGEST_BAD_REQUEST', z.prettifyError(parsed.error));
   const u = parsed.data;
+  if (u.password !== undefined) checkPasswordPolicy(u.password, u.username);
   const generatedPassword = u.password === undefined ? generatePassword() : null;
   const user = await repo.insertUser(
     {
@@ -89,6 +91,7 @@ export async function changeUser(
   at: string,
 ): Promise<UserRow> {
   const { password, ...rest } = change;
+  if (password !== undefined) checkPasswordPolicy(password, username);
   const stored: UserChange = {
     ...rest,
     ...(password !== undefined ? { password: await hashPassword(password) } : {}),

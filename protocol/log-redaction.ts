@@ -1,0 +1,54 @@
+/**
+ * @module What the logs of both sides never show: credentials in headers, bodies and URLs. Pino `redact` paths
+ * with a censor that keeps a URL readable but drops its password. Pure data and one function; no I/O.
+ */
+import type { LoggerOptions } from 'pino';
+
+/** Keys whose value is a secret wherever they appear (top level, or one or two levels down). */
+const SECRET_KEYS = [
+  'password',
+  'passwd',
+  'token',
+  'apiToken',
+  'csrfToken',
+  'secret',
+  'ingestSecret',
+  'privateKey',
+  'secretKey',
+  'accessKey',
+  'authorization',
+  'cookie',
+  '"set-cookie"',
+  '"x-csrf-token"',
+];
+
+/** Keys whose value may be a URL, or text quoting one (ffmpeg's stderr names its input URL), with a password in it. */
+const URL_KEYS = ['url', 'uri', 'source', 'input', 'stderr', 'mqtt', 'endpoint', 'location'];
+
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*):([^\s/@'"]*)@/gi;
+
+/** A text with the password of every `scheme://user:password@` in it replaced by `***`. */
+export function stripUrlCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1$2:***@');
+}
+
+function paths(keys: readonly string[]): string[] {
+  return keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+}
+
+const URL_PATHS = new Set(paths(URL_KEYS));
+
+/** Pino's redaction: secrets become `[redacted]`; URL-like values keep everything but their password. */
+export const LOG_REDACT: NonNullable<LoggerOptions['redact']> = {
+  paths: [...paths(SECRET_KEYS), ...URL_PATHS],
+  censor: (value: unknown, path: string[]) => {
+    if (URL_KEYS.includes(path.at(-1) ?? ''))
+      return typeof value === 'string' ? stripUrlCredentials(value) : value;
+    return '[redacted]';
+  },
+};
+
+/** A logger that redacts like `LOG_REDACT`, over any pino logger (given one, or the default of a side). */
+export function redacting<L extends { child(bindings: object, options?: object): L }>(log: L): L {
+  return log.child({}, { redact: LOG_REDACT });
+}
