@@ -24,6 +24,8 @@ async function call(method, path, body) {
 
 /** The room: cameras, profile, required elements, matters, officers. */
 export const getRoom = () => call('GET', '/api/v1/room');
+/** The officer list in force, its source and the ingest sync state. */
+export const getOfficers = () => call('GET', '/api/v1/officers');
 /** The recording state, per camera, with alarms. */
 export const getRecording = () => call('GET', '/api/v1/recording');
 /** Starts a recording with the form's elements. */

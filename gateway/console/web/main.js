@@ -3,13 +3,14 @@
  * preview by hls.js from the newest sealed segments, state, last segment age, bitrate, backlog), Stop with a
  * confirmation and the summary, and the alarms. Every view is drawn from the API, so a reload shows the same state.
  */
-import { ApiError, getRecording, getRoom, startRecording, stopRecording } from './api.js';
+import { ApiError, getOfficers, getRecording, getRoom, startRecording, stopRecording } from './api.js';
 import { applyI18n, formatDuration, lang, onLangChange, setLang, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 let room = null;
 let status = null;
+let officers = null;
 const players = new Map();
 
 function matterName(id) {
@@ -172,6 +173,8 @@ function renderRecording() {
   $('rec-officers').textContent = t('rec.officers', { officers: running.case.officers.join(' ') });
   $('rec-duration').textContent = t('rec.duration', { duration: formatDuration(running.durationMs) });
   $('rec-offline').hidden = running.caseLookup !== 'offline';
+  $('rec-case-found').hidden = running.caseLookup !== 'found';
+  $('rec-case-new').hidden = running.caseLookup !== 'new';
   $('rec-uplink').textContent = t(status.uplink.connected ? 'rec.uplinkOn' : 'rec.uplinkOff');
   $('rec-backlog').textContent = t('rec.backlog', {
     entries: status.backlog.entries,
@@ -219,6 +222,28 @@ function renderAlarms() {
   );
 }
 
+/** Where the officer list comes from and when it was last synced from the ingest. */
+function renderOfficerSync() {
+  if (!officers) return;
+  const sync = officers.sync;
+  const at = sync?.fetchedAt ? new Date(sync.fetchedAt).toLocaleString(lang()) : '';
+  let text;
+  if (sync && (!sync.fetchedAt || sync.count === null)) text = t('officers.notSynced');
+  else if (sync?.error) text = t('officers.syncFailed', { at });
+  else if (sync) text = t('officers.synced', { count: sync.count ?? 0, at });
+  else text = t(officers.source === 'file' ? 'officers.file' : 'officers.none');
+  $('officers-sync').textContent = text;
+}
+
+async function refreshOfficers() {
+  try {
+    officers = await getOfficers();
+    renderOfficerSync();
+  } catch {
+    // the recording view's refresh reports an unreachable console
+  }
+}
+
 async function refresh() {
   try {
     status = await getRecording();
@@ -240,9 +265,12 @@ async function init() {
     applyI18n(document);
     renderForm();
     renderRecording();
+    renderOfficerSync();
   });
   await refresh();
+  await refreshOfficers();
   setInterval(refresh, POLL_MS);
+  setInterval(refreshOfficers, 30_000);
 }
 
 init().catch((err) => banner(explain(err)));
