@@ -2,7 +2,7 @@
  * @module The console's link to the ingest's reference lists: the officer list synced at start and periodically,
  * kept on disk so Start checks officers offline too, and the case look-up Start makes with a short timeout.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -87,6 +87,14 @@ export class OfficerSync {
     } catch {
       this.#cached = null;
     }
+    const { tokenFile } = this.#o;
+    const mode = tokenFile ? (await stat(tokenFile).catch(() => null))?.mode : undefined;
+    // The token reads the officer list and case ids: others on this machine should not be able to read it.
+    if (mode !== undefined && (mode & 0o077) !== 0)
+      this.#o.log.warn(
+        { tokenFile, mode: (mode & 0o777).toString(8) },
+        'the ingest token file is readable by others; chmod 600 it',
+      );
   }
 
   /** Syncs now, then every `everyMs`; the first sync runs in the background (await `sync()` to wait for one). */
