@@ -20,6 +20,7 @@ const SECRET_KEYS = [
   'cookie',
   '"set-cookie"',
   '"x-csrf-token"',
+  '"x-api-key"',
 ];
 
 /** Keys whose value may be a URL, or text quoting one (ffmpeg's stderr names its input URL), with a password in it. */
@@ -33,7 +34,8 @@ export function stripUrlCredentials(text: string): string {
 }
 
 function paths(keys: readonly string[]): string[] {
-  return keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+  // A quoted key (one with a dash) takes pino's bracket notation: `*["set-cookie"]`.
+  return keys.flatMap((k) => (k.startsWith('"') ? [k, `*[${k}]`, `*.*[${k}]`] : [k, `*.${k}`, `*.*.${k}`]));
 }
 
 const URL_PATHS = new Set(paths(URL_KEYS));
