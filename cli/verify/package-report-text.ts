@@ -24,7 +24,7 @@ export function renderPackageReport(report: PackageReport, bag: string, keysFrom
   out.push('');
   out.push(
     report.ok
-      ? 'PACKAGE: OK — bag fixity, every object, signature, chain, gap, log proof, the tree head signature, the audit records and the report hold'
+      ? 'PACKAGE: OK — bag fixity, every object, signature, chain, gap, log proof, the tree head and package signatures, the audit records against the signed audit head, and the report hold'
       : `PACKAGE: FAILED — ${errors} package problem(s)${report.chains.ok ? '' : ', and the chains fail (above)'}`,
   );
   return out.join('\n');
