@@ -11,6 +11,7 @@ import { CaseElements } from '../../protocol/entry.ts';
 import { type Clock, isoTime, timeMs } from '../../protocol/time.ts';
 import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../gateway.ts';
+import { CaseLookups } from './case-lookups.ts';
 import { MIB, freeBytes as statfsFreeBytes } from './disk-space.ts';
 import { FieldsError } from './field-error.ts';
 import type { Officer, OfficerSource } from './officer-list.ts';
@@ -70,7 +71,7 @@ export interface RunningView {
   durationMs: number;
   /**
    * The case id at the ingest when Start looked it up: 'found' (known), 'new' (a reachable ingest without it: a new
-   * case, allowed), 'offline' (no answer, or no ingest API configured, or the gateway restarted since: accepted offline).
+   * case, allowed), 'offline' (no answer, or no ingest API configured: accepted offline).
    */
   caseLookup: CaseLookup;
 }
@@ -92,13 +93,16 @@ export class RoomService {
   readonly #spoolDir: string;
   readonly #free: (dir: string) => Promise<number>;
   #lastStopped: StopSummary | null = null;
-  /** The case look-up of each recording started by this process. */
-  readonly #lookups = new Map<string, CaseLookup>();
+  /** The case look-up of each recording, kept in the data folder so a restart still shows it. */
+  readonly #lookups: CaseLookups;
 
   constructor(options: RoomServiceOptions) {
     this.#o = options;
     this.#spoolDir = join(options.loaded.config.gateway.dataDir, 'spool');
     this.#free = options.freeBytes ?? statfsFreeBytes;
+    this.#lookups = new CaseLookups(
+      join(options.loaded.config.gateway.dataDir, 'console', 'case-lookups.json'),
+    );
   }
 
   /** Bytes below which no new recording starts. */

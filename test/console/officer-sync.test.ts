@@ -83,14 +83,19 @@ t.test(
     loaded.config.ingest.httpUrl = ingest.httpUrl;
     loaded.config.ingest.tokenFile = tokenFile;
 
-    const first = await gatewayWithConsole(t, loaded, {
+    const withIngest = () =>
+      gatewayWithConsole(t, loaded, {
+        gateway: { uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store } },
+        keep: true,
+      });
+    let first = await gatewayWithConsole(t, loaded, {
       gateway: { uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store } },
       keep: true,
     });
-    const sync = first.console.officerSync!;
+    let sync = first.console.officerSync!;
     t.ok(sync, 'an ingest API url makes an officer sync');
     t.equal(await sync.sync(), true, 'the list is fetched from the ingest');
-    const app = first.console.app;
+    let app = first.console.app;
     const officersView = async () =>
       (await app.inject({ url: '/api/v1/officers' })).json() as {
         source: string;
@@ -147,7 +152,6 @@ t.test(
     });
     t.equal(put.status, 200);
     t.equal(await sync.sync(), true);
-    const afterPut = (await officersView()).sync.fetchedAt;
     const dropped = await start({ ...GOOD_FORM, officers: ['31010001', '31010002'] });
     t.same(
       dropped.body.error?.fields?.officers?.map((e) => [e.code, e.params?.id]),
@@ -173,9 +177,21 @@ t.test(
     const again = await start(form);
     t.equal(again.status, 201);
     t.equal(again.body.recording?.caseLookup, 'found', 'a case the ingest knows is found');
+    // The gateway restarts mid-recording: the console still shows what the look-up found.
+    await first.close();
+    first = await withIngest();
+    app = first.console.app;
+    sync = first.console.officerSync!;
+    const resumed = (await app.inject({ url: '/api/v1/recording' })).json() as {
+      recording: { id: string; caseLookup: string } | null;
+    };
+    t.equal(resumed.recording?.id, again.body.recording?.id, 'the same recording runs after the restart');
+    t.equal(resumed.recording?.caseLookup, 'found', 'and still shows the case as found');
     t.equal((await stop()).statusCode, 200);
     await drainBacklog(first.gw, 60_000);
 
+    t.equal(await sync.sync(), true, 'the restarted console syncs');
+    const lastGood = (await officersView()).sync.fetchedAt;
     // The ingest goes away: the sync fails and says so, the last list stays in force, Start works offline.
     await ingest.close();
     ingestUp = false;
@@ -183,7 +199,7 @@ t.test(
     const down = await officersView();
     t.equal(down.source, 'ingest', 'the last synced list stays in force');
     t.match(down.sync.error, { code: 'GW_OFFICERS_SYNC' }, 'the page can show why the sync failed');
-    t.equal(down.sync.fetchedAt, afterPut, 'the last sync time is that of the last successful fetch');
+    t.equal(down.sync.fetchedAt, lastGood, 'the last sync time is that of the last successful fetch');
     const stillRefused = await start({ ...GOOD_FORM, officers: ['31010001', '31010002'] });
     t.equal(stillRefused.status, 400, 'the cached list still refuses an officer not on it');
     const offline = await start({ ...form, caseId: 'SYNC-2026-0002' });
