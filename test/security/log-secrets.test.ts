@@ -159,9 +159,15 @@ t.test('the redaction hides credentials in headers, bodies and URLs, and keeps t
       camera: { source: 'rtsp://viewer:camera-pass-7@10.0.0.8/s', name: 'cam-1' },
       privateKey: 'MC4CAQAwBQYDK2VwBCIEI-8',
       token: 'qlt_secret-token-9',
+      err: { message: 'connect ECONNREFUSED rtsp://admin:camera-pass-10@10.0.0.7/s' },
     },
     'a careless log call',
   );
+  log.warn(
+    { err: 'GetServices failed at http://admin:camera-pass-11@10.0.0.6/onvif' },
+    'an error given as text',
+  );
+  log.error({ err: new Error('cannot open rtsp://admin:camera-pass-12@10.0.0.5/s') }, 'an error');
   const line = lines.join('');
   for (const secret of [
     'secret-token-1',
@@ -173,9 +179,14 @@ t.test('the redaction hides credentials in headers, bodies and URLs, and keeps t
     'camera-pass-7',
     'BCIEI-8',
     'secret-token-9',
+    'camera-pass-10',
+    'camera-pass-11',
+    'camera-pass-12',
   ])
     t.notOk(line.includes(secret), `${secret} is redacted`);
-  const parsed = JSON.parse(line);
+  const parsed = JSON.parse(lines[0]!);
+  t.equal(lines.length, 3);
+  t.match(JSON.parse(lines[2]!).err, { type: 'Error', message: 'cannot open rtsp://admin:***@10.0.0.5/s' });
   t.equal(
     parsed.url,
     'rtsp://admin:***@10.0.0.9:554/stream1',
