@@ -80,6 +80,25 @@ withDatabases(t, async (t, backend) => {
     t.equal((await attempt(user.password)).statusCode, 200, 'the success before reset the count');
   });
 
+  t.test("a locked account's API token keeps working: the lock is on sign-in only", async (t) => {
+    const { app, auth } = await buildTestApi(t, db, opts());
+    const user = await addTestUser(auth.repo, 'supervisor');
+    const token = await auth.issueToken(user.username);
+    const attempt = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { username: user.username, password: 'wrong-password-guess' },
+      });
+    for (let i = 0; i < 3; i++) await attempt();
+    t.equal(errorCode(await attempt()), 'INGEST_ACCOUNT_LOCKED', 'locked');
+    const res = await app.inject({
+      url: '/api/v1/recordings',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    t.equal(res.statusCode, 200, 'the token still reads');
+  });
+
   t.test(
     'an unknown user name locks like a known one, so a lock says nothing about who exists',
     async (t) => {
