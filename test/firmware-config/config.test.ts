@@ -129,7 +129,13 @@ t.test('a minimal YAML file gets every default', async (t) => {
     ],
     microphones: [],
     ingest: {},
-    console: { host: '127.0.0.1', port: 8090 },
+    console: {
+      host: '127.0.0.1',
+      port: 8090,
+      startReserveMiB: 1024,
+      diskLowMiB: 4096,
+      ingestUnreachableSeconds: 30,
+    },
     spool: { minFreeMiB: 512, retainAckedMiB: 1024 },
     log: { level: 'info' },
   });
