@@ -59,11 +59,12 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
       cameras: config.cameras.map((c) => ({ id: c.id, name: c.name, audio: c.audio })),
       matters: matters.map((m) => ({ id: m.id, zh: m.zh, en: m.en, mandatory: m.mandatory })),
       officers: { source: officers.source, list: officers.list ?? [] },
-      caseLookup: {
-        available: false,
-        reason:
-          'the ingest offers gateways no case lookup yet: case ids are checked by pattern and accepted offline',
-      },
+      caseLookup: config.ingest.httpUrl
+        ? { available: true, reason: null }
+        : {
+            available: false,
+            reason: 'no ingest.httpUrl is configured: case ids are checked by pattern and accepted offline',
+          },
     }),
   );
 

@@ -54,6 +54,9 @@ export function registerAuthRoutes(app: FastifyInstance, auth: Auth): void {
         if (err instanceof IngestError && err.code === 'INGEST_RATE_LIMITED') {
           reply.header('retry-after', Math.ceil(auth.limiter.retryAfterMs(req.ip, req.body.username) / 1000));
         }
+        if (err instanceof IngestError && err.code === 'INGEST_ACCOUNT_LOCKED') {
+          reply.header('retry-after', Math.ceil(auth.lockout.lockedForMs(req.body.username) / 1000));
+        }
         throw err;
       }
     },

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'gateway-revoke',
   'export',
   'fixity-alarm',
+  'officers-import',
 ];
 
 /** An action in words (unknown actions show as they are). */

@@ -141,6 +141,7 @@ const zh = {
   'action.gateway-revoke': '吊销网关',
   'action.export': '导出证据包',
   'action.fixity-alarm': '完整性告警',
+  'action.officers-import': '导入执法人员名单',
 
   'refused.title': '无权访问',
   'refused.back': '返回案件检索',
@@ -148,6 +149,8 @@ const zh = {
 
   'error.INGEST_AUTH_FAILED': '用户名或密码错误。',
   'error.INGEST_RATE_LIMITED': '尝试次数过多，请稍后再试。',
+  'error.INGEST_ACCOUNT_LOCKED': '该账号因多次登录失败已被暂时锁定，请稍后再试或联系管理员。',
+  'error.INGEST_WEAK_PASSWORD': '密码太弱：至少 12 个字符，不能与用户名相同，也不能是常见密码。',
   'error.INGEST_UNAUTHENTICATED': '会话已过期，请重新登录。',
   'error.INGEST_FORBIDDEN': '您无权查看此内容。如需调阅，请联系管理员。',
   'error.INGEST_REASON_REQUIRED': '调阅此录像须先填写调阅事由。',
@@ -300,6 +303,7 @@ const en = {
   'action.gateway-revoke': 'revoked gateway',
   'action.export': 'exported evidence package',
   'action.fixity-alarm': 'fixity alarm',
+  'action.officers-import': 'imported the officer list',
 
   'refused.title': 'Access refused',
   'refused.back': 'Back to case search',
@@ -307,6 +311,10 @@ const en = {
 
   'error.INGEST_AUTH_FAILED': 'Wrong username or password.',
   'error.INGEST_RATE_LIMITED': 'Too many attempts. Please wait a moment and try again.',
+  'error.INGEST_ACCOUNT_LOCKED':
+    'This account is locked for a while after repeated failed sign-ins. Try again later or ask an administrator.',
+  'error.INGEST_WEAK_PASSWORD':
+    'The password is too weak: at least 12 characters, not the user name, and not a common password.',
   'error.INGEST_UNAUTHENTICATED': 'Your session has expired. Please sign in again.',
   'error.INGEST_FORBIDDEN': 'You may not view this. Ask an administrator if you need access.',
   'error.INGEST_REASON_REQUIRED': 'Give a reason for access before viewing this recording.',

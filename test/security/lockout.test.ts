@@ -34,6 +34,7 @@ withDatabases(t, async (t, backend) => {
       const locked = await attempt(user.password, '10.0.0.4');
       t.equal(locked.statusCode, 423, 'the right password from a fresh address is refused');
       t.equal(errorCode(locked), 'INGEST_ACCOUNT_LOCKED');
+      t.ok(Number(locked.headers['retry-after']) > 0, 'and says how long to wait');
       t.match(locked.json().error.message, /locked, try again in 15 min/, 'the message says how long');
       t.equal(locked.cookies.length, 0, 'no session cookie');
 
