@@ -200,7 +200,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     registerMediaRoutes(http, { repo, store, access, indexed: consumer });
     registerWebRoutes(http, { mediaOrigins: mediaOriginsFor(config.store) });
     registerLogRoutes(http, transparencyLog, logKey);
-    registerDockRoutes(http, db, clock);
+    registerDockRoutes(http, db, clock, (event, at) => repo.appendAudit(event, at));
     registerReferenceRoutes(http, { repo, clock }); // officer list and case look-up for consoles (issue 6)
     // Operations (issue 9): Prometheus metrics at /metrics, readiness at /api/v1/ready.
     const metrics = createIngestMetrics({ node: config.node, consumer, db, repo, mqtt: client });

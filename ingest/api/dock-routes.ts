@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CaseId } from '../../protocol/entry.ts';
 import { Sha256Hex } from '../../protocol/hash.ts';
 import { type Clock, IsoTime, isoTime, systemClock } from '../../protocol/time.ts';
+import type { AuditAction, AuditEvent } from '../auth/audit-chain.ts';
 import {
   assignDevice,
   assignFootage,
@@ -59,11 +60,36 @@ function who(req: FastifyRequest): string {
   return req.auth?.user.username ?? 'anonymous';
 }
 
+/** Writes an audit record of a request; the app passes the repository's, tests of other rules may omit it. */
+export type AuditWriter = (event: AuditEvent, at: string) => Promise<unknown>;
+
+function auditEvent(
+  req: FastifyRequest,
+  action: AuditAction,
+  detail: string,
+  reason?: string | null,
+): AuditEvent {
+  return {
+    user: req.auth?.user.username ?? null,
+    role: req.auth?.user.role ?? null,
+    address: req.ip,
+    action,
+    detail,
+    ...(reason ? { reason } : {}),
+  };
+}
+
 /**
  * Adds the dock routes. Assignments of footage to cases are kept in footage_assignments (who, when, why,
- * and the case before), and device-to-officer changes in device_assignments.
+ * and the case before), and device-to-officer changes in device_assignments; each is also written to the
+ * audit log when `audit` is given (the app always gives it).
  */
-export function registerDockRoutes(app: FastifyInstance, db: Database, clock: Clock = systemClock): void {
+export function registerDockRoutes(
+  app: FastifyInstance,
+  db: Database,
+  clock: Clock = systemClock,
+  audit?: AuditWriter,
+): void {
   app.get('/api/v1/dock/assignments', async () => ({
     assignments: await deviceAssignments(db.pool),
     syncedAt: isoTime(clock.now()),
@@ -72,7 +98,9 @@ export function registerDockRoutes(app: FastifyInstance, db: Database, clock: Cl
   app.put('/api/v1/dock/devices/:serial', async (req) => {
     const { serial } = parse(z.strictObject({ serial: Serial }), req.params);
     const { officer } = parse(DeviceBody, req.body);
-    await assignDevice(db, serial, officer, who(req), isoTime(clock.now()));
+    const at = isoTime(clock.now());
+    await assignDevice(db, serial, officer, who(req), at);
+    await audit?.(auditEvent(req, 'device-assign', `device ${serial} → officer ${officer ?? 'none'}`), at);
     return { device: serial, officer };
   });
 
@@ -83,13 +111,12 @@ export function registerDockRoutes(app: FastifyInstance, db: Database, clock: Cl
 
   app.post('/api/v1/dock/footage/assign', async (req) => {
     const body = parse(AssignBody, req.body);
-    const changed = await assignFootage(
-      db,
-      body.entries,
-      body.caseId,
-      who(req),
-      body.reason,
-      isoTime(clock.now()),
+    const at = isoTime(clock.now());
+    const changed = await assignFootage(db, body.entries, body.caseId, who(req), body.reason, at);
+    const files = `${body.entries.length} file(s), ${changed.length} changed: ${body.entries.join(' ')}`;
+    await audit?.(
+      auditEvent(req, 'footage-assign', `case ${body.caseId ?? 'none'} ← ${files}`, body.reason),
+      at,
     );
     return { changed };
   });

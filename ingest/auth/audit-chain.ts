@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'fixity-alarm',
   // operator console (issue 6): the officer list the gateways sync was replaced
   'officers-import',
+  // body-worn docks (issue 7): a device bound to an officer, footage assigned to a case
+  'device-assign',
+  'footage-assign',
 ] as const;
 /** An audited action. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

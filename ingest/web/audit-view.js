@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'export',
   'fixity-alarm',
   'officers-import',
+  'device-assign',
+  'footage-assign',
 ];
 
 /** An action in words (unknown actions show as they are). */

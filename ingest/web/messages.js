@@ -142,6 +142,8 @@ const zh = {
   'action.export': '导出证据包',
   'action.fixity-alarm': '完整性告警',
   'action.officers-import': '导入执法人员名单',
+  'action.device-assign': '绑定执法记录仪与执法人员',
+  'action.footage-assign': '将执法记录仪视音频关联到案件',
 
   'refused.title': '无权访问',
   'refused.back': '返回案件检索',
@@ -304,6 +306,8 @@ const en = {
   'action.export': 'exported evidence package',
   'action.fixity-alarm': 'fixity alarm',
   'action.officers-import': 'imported the officer list',
+  'action.device-assign': 'bound a body-worn device to an officer',
+  'action.footage-assign': 'assigned body-worn footage to a case',
 
   'refused.title': 'Access refused',
   'refused.back': 'Back to case search',

@@ -53,6 +53,12 @@ t.test(
       (await api(ingest, token, 'PUT', '/api/v1/dock/devices/SN-B-0002', { officer: '31010002' })).status,
       200,
     );
+    const bound = await ingest.repo.searchAudit({ action: 'device-assign', limit: 10, offset: 0 });
+    t.same(
+      bound.items.map((r) => r.detail).sort(),
+      ['device SN-A-0001 → officer 31010001', 'device SN-B-0002 → officer 31010002'],
+      'each binding of a device to an officer is in the audit log',
+    );
     await writeFile(`${dir}/token`, token);
 
     const clips = await footageClips(4);
@@ -145,6 +151,19 @@ t.test(
         t.equal(back?.sha256, item.objectSha256, `${item.name}: the stored object hashes to its name`);
       }
     }
+
+    // A supervisor assigns officer 31010001's footage to a case: the assignment is in the audit log.
+    const mine = (await api(ingest, token, 'GET', '/api/v1/dock/footage?officer=31010001')).body.items as {
+      entryHash: string;
+    }[];
+    const assigned = await api(ingest, token, 'POST', '/api/v1/dock/footage/assign', {
+      entries: mine.map((i) => i.entryHash),
+      caseId: 'DOCK-CASE-1',
+      reason: '询问笔录佐证',
+    });
+    t.equal(assigned.status, 200);
+    const [record] = (await ingest.repo.searchAudit({ action: 'footage-assign', limit: 1, offset: 0 })).items;
+    t.match(record, { reason: '询问笔录佐证', detail: /^case DOCK-CASE-1 ← 2 file\(s\), 2 changed: / });
 
     // The chains verify offline: open, two files, two deletions, close, with the files' objects.
     const recordings = (
