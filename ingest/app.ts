@@ -103,7 +103,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       sequenceMs: config.transparencyLog.sequenceMs,
       treeHeadMs: config.transparencyLog.treeHeadSeconds * 1000,
     });
-    closers.push(async () => transparencyLog.stop());
+    closers.push(() => transparencyLog.stopped());
     const store = openStore(config.store ?? { kind: 'fs', root: join(config.dataDir, 'objects') });
     if (store.kind === 's3') await store.ensureBucket();
     const secret = loadOrCreateIngestSecret(config.dataDir);

@@ -3,8 +3,8 @@
  * uplink publishes them), and only once the ingest acknowledged every one of them, wipe/keep/move per policy.
  */
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, mkdir, realpath, rename, unlink } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DockSettings } from '../../firmware-config/dock-profile.ts';
@@ -356,6 +356,11 @@ export class DeviceInstance {
     const { settings, root } = this.#o;
     if (settings.policy === 'keep') return;
     const path = join(root, f.name);
+    // A hostile device may swap a folder for a symlink after sealing: never delete or move through one.
+    if (!(await insideVolume(root, dirname(path)))) {
+      this.#problem('GW_DOCK_SYMLINK', f.name, 'its folder now leads outside the volume; left where it is');
+      return;
+    }
     const now = await lstat(path).catch(() => null);
     const same = now?.isFile() && now.size === f.size && Math.floor(now.mtimeMs) === f.mtime_ms;
     if (f.state === 'sealed') {
@@ -433,5 +438,18 @@ export class DeviceInstance {
     // untrusted names under a key we control [STYLE habit 7]
     this.#o.log.warn({ code, folder: this.#o.folder, file: name, detail: message }, 'dock file outcome');
     this.#o.onChange();
+  }
+}
+
+/**
+ * Whether `folder`, with every symlink resolved, is the volume root or inside it. A folder that is gone
+ * counts as inside: nothing can be deleted through it, and the caller finds the file gone.
+ */
+async function insideVolume(root: string, folder: string): Promise<boolean> {
+  try {
+    const [base, real] = await Promise.all([realpath(root), realpath(folder)]);
+    return real === base || real.startsWith(base + sep);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }

@@ -106,6 +106,7 @@ export function registerDockRoutes(
 
   app.get('/api/v1/dock/footage', async (req) => {
     const q = parse(FootageSearch, req.query);
+    await audit?.(auditEvent(req, 'search', `body-worn footage ${JSON.stringify(q)}`), isoTime(clock.now()));
     return searchFootage(db.pool, { ...q, unassigned: q.unassigned === 'true' });
   });
 
@@ -128,6 +129,7 @@ export function registerDockRoutes(
 
   app.get('/api/v1/dock/proposals', async (req) => {
     const q = parse(Proposal, req.query);
+    await audit?.(auditEvent(req, 'search', `footage proposals ${JSON.stringify(q)}`), isoTime(clock.now()));
     return {
       caseId: q.caseId,
       footage: await proposeFootage(db.pool, q.caseId, q.marginMinutes * 60_000, q.limit),

@@ -45,6 +45,10 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   // Body-worn footage: supervisors bind devices to officers and assign footage to cases.
   'PUT /api/v1/dock/devices/:serial': ['admin', 'supervisor'],
   'POST /api/v1/dock/footage/assign': ['admin', 'supervisor'],
+  // Body-worn footage of every device and room: not for operators, who see only their rooms' recordings.
+  'GET /api/v1/dock/footage': ['admin', 'supervisor', 'auditor'],
+  'GET /api/v1/dock/footage/:hash/assignments': ['admin', 'supervisor', 'auditor'],
+  'GET /api/v1/dock/proposals': ['admin', 'supervisor', 'auditor'],
   // The officer list the gateway consoles sync (issue 6): anyone signed in reads it, admins replace it.
   'PUT /api/v1/officers': ADMIN,
 };

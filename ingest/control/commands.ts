@@ -81,6 +81,9 @@ export async function sendCommand(
     );
     mqtt.on('message', onMessage);
   });
+  // The timer may fire while the subscribe or publish still waits for a broker that is down: the rejection
+  // is then read by nobody, and must not end the process (it is thrown again by `await answer` otherwise).
+  answer.catch(() => undefined);
   try {
     await mqtt.subscribeAsync(resultTopic, { qos: 1 });
     await mqtt.publishAsync(gatewayTopic(gateway, 'cmd'), JSON.stringify(message), { qos: 1 });

@@ -55,6 +55,8 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
   readonly #log: Logger | undefined;
   readonly #cache = new Map<string, Buffer>();
   #timers: NodeJS.Timeout[] = [];
+  #inFlight: Promise<unknown>[] = [];
+  #running = false;
   #lastSignedSize = -1;
 
   constructor(deps: TransparencyLogDeps) {
@@ -234,18 +236,22 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
   /** Sequences every `sequenceMs` and signs a head every `treeHeadMs` when the log grew (both unref'd). */
   start(opts: { sequenceMs: number; treeHeadMs: number }): void {
     this.stop();
-    const loop = (ms: number, job: () => Promise<unknown>, what: string) => {
+    this.#running = true;
+    // One timer handle per loop, replaced at each tick (never a growing list); the job in flight is kept so
+    // that stopped() can wait for it before the database closes.
+    const loop = (slot: number, ms: number, job: () => Promise<unknown>, what: string) => {
       const tick = () => {
-        job()
-          .catch((err) => this.#log?.error({ err }, `${what} failed`))
-          .finally(() => {
-            if (this.#timers.length) this.#timers.push(setTimeout(tick, ms).unref());
-          });
+        const run = job().catch((err) => this.#log?.error({ err }, `${what} failed`));
+        this.#inFlight[slot] = run;
+        void run.finally(() => {
+          if (this.#running) this.#timers[slot] = setTimeout(tick, ms).unref();
+        });
       };
-      this.#timers.push(setTimeout(tick, ms).unref());
+      this.#timers[slot] = setTimeout(tick, ms).unref();
     };
-    loop(opts.sequenceMs, () => this.sequence(), 'log sequencing');
+    loop(0, opts.sequenceMs, () => this.sequence(), 'log sequencing');
     loop(
+      1,
       opts.treeHeadMs,
       async () => {
         await this.sequence();
@@ -255,10 +261,18 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
     );
   }
 
-  /** Stops the background timers. */
+  /** Stops the background timers; a job already running finishes on its own (see stopped()). */
   stop(): void {
+    this.#running = false;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers = [];
+  }
+
+  /** Stops the timers and waits for a job already running, e.g. before the database closes. */
+  async stopped(): Promise<void> {
+    this.stop();
+    await Promise.all(this.#inFlight);
+    this.#inFlight = [];
   }
 
   async #checkSize(size: number): Promise<void> {

@@ -239,23 +239,56 @@ withDatabases(t, async (t, backend) => {
   });
 
   t.test('only supervisors and admins bind body-worn devices and assign footage to cases', async (t) => {
+    const unknownEntry = 'ab'.repeat(32);
     const bind = (role: Role) =>
       call('PUT', '/api/v1/dock/devices/SN-ROLES-1', { ...as[role] }, { officer: '31010001' });
     const assign = (role: Role) =>
-      call('POST', '/api/v1/dock/footage/assign', { ...as[role] }, { files: [], caseId: 'ROLES-A' });
+      call(
+        'POST',
+        '/api/v1/dock/footage/assign',
+        { ...as[role] },
+        { entries: [unknownEntry], caseId: 'ROLES-A', reason: 'roles test' },
+      );
+    const dockState = async () => ({
+      devices: await countRows(db, 'device_assignments'),
+      footage: await countRows(db, 'footage_assignments'),
+    });
     for (const role of ['auditor', 'operator'] as const) {
-      const before = await state();
+      const before = { ...(await state()), ...(await dockState()) };
       for (const res of [await bind(role), await assign(role)]) {
         t.equal(res.statusCode, 403, role);
         t.equal(errorCode(res), 'INGEST_FORBIDDEN');
       }
-      t.same(await state(), before, `${role}: nothing changed`);
+      t.same({ ...(await state()), ...(await dockState()) }, before, `${role}: nothing changed`);
     }
     for (const role of ['admin', 'supervisor'] as const) {
-      t.not((await bind(role)).statusCode, 403, `${role} may bind a device`);
-      t.not((await assign(role)).statusCode, 403, `${role} may assign footage`);
+      const before = await dockState();
+      t.equal((await bind(role)).statusCode, 200, `${role} binds a device`);
+      t.equal((await dockState()).devices, before.devices + 1, `${role}: the binding is recorded`);
+      const res = await assign(role);
+      t.equal(res.statusCode, 404, `${role} reaches the assignment, which names no known footage`);
+      t.equal(errorCode(res), 'INGEST_NOT_FOUND');
     }
-    t.equal((await call('GET', '/api/v1/dock/assignments', as.operator)).statusCode, 200, 'reading is open');
+    t.equal(
+      (await call('GET', '/api/v1/dock/assignments', as.operator)).statusCode,
+      200,
+      'docks read bindings',
+    );
+  });
+
+  t.test('body-worn footage of every room is not for operators', async (t) => {
+    const urls = [
+      '/api/v1/dock/footage',
+      `/api/v1/dock/footage/${'cd'.repeat(32)}/assignments`,
+      '/api/v1/dock/proposals?caseId=ROLES-A',
+    ];
+    for (const url of urls) {
+      const refused = await call('GET', url, as.operator);
+      t.equal(refused.statusCode, 403, `operator: ${url}`);
+      t.equal(errorCode(refused), 'INGEST_FORBIDDEN');
+      for (const role of ['admin', 'supervisor', 'auditor'] as const)
+        t.equal((await call('GET', url, as[role])).statusCode, 200, `${role}: ${url}`);
+    }
   });
 
   t.test('the fixity status is for auditors and admins', async (t) => {

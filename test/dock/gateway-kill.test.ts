@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildGateway } from '../../gateway/gateway.ts';
 import { startIngest } from '../../ingest/app.ts';
 import type { Entry } from '../../protocol/entry.ts';
@@ -14,11 +14,14 @@ import { api, apiToken, dockGatewayConfig, makeDevice, waitForDock } from './doc
 const quiet = pino({ level: 'silent' });
 const CHILD = fileURLToPath(new URL('./dock-child.ts', import.meta.url));
 
-/** Runs the child until it reports `killAfter` sealed files, then SIGKILLs it. */
-function runAndKill(args: string[], killAfter: number): Promise<number> {
+/** Runs the child until it reports `killAfter` sealed files, then SIGKILLs it (and at teardown, whatever happened). */
+function runAndKill(t: Test, args: string[], killAfter: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.teardown(() => {
+      proc.kill('SIGKILL');
     });
     let last = 0;
     let buffered = '';
@@ -64,7 +67,7 @@ t.test('the gateway killed (SIGKILL) mid-offload: after a restart no file is los
   }));
   const volume = await makeDevice(root, 'usb-k', 'SN-K-0001', files);
 
-  const killedAt = await runAndKill([`${dir}/gateway`, root, ingest.mqttUrl, `${dir}/ingest/objects`], 3);
+  const killedAt = await runAndKill(t, [`${dir}/gateway`, root, ingest.mqttUrl, `${dir}/ingest/objects`], 3);
   t.ok(
     killedAt >= 3 && killedAt < files.length,
     `killed after ${killedAt} of ${files.length} files were sealed`,

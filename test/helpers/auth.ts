@@ -176,7 +176,15 @@ export async function indexRecording(
 /** Rows in a table: for "nothing was written" checks. */
 export async function countRows(
   db: Database,
-  table: 'users' | 'sessions' | 'api_tokens' | 'access_reasons' | 'audit_log' | 'gateways',
+  table:
+    | 'users'
+    | 'sessions'
+    | 'api_tokens'
+    | 'access_reasons'
+    | 'audit_log'
+    | 'gateways'
+    | 'device_assignments'
+    | 'footage_assignments',
 ): Promise<number> {
   const res = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(res.rows[0]!.n);
