@@ -180,6 +180,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     };
     const http = Fastify({
       loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+      trustProxy: config.http.trustProxy,
     }) as unknown as FastifyInstance;
     registerErrorHandler(http);
     // Every answer (API, console, media, errors, 404s) carries the console's CSP and the other security headers.

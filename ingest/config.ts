@@ -57,8 +57,14 @@ export const IngestConfig = z.strictObject({
         .max(65535)
         .default(8080)
         .describe('port of the HTTP API; 0 picks a free one'),
+      trustProxy: z
+        .boolean()
+        .default(false)
+        .describe(
+          'true behind a reverse proxy (e.g. the compose Caddy): the client address of audit records and sign-in limits comes from X-Forwarded-For; never true when clients reach the ingest directly',
+        ),
     })
-    .default({ host: '127.0.0.1', port: 8080 }),
+    .default({ host: '127.0.0.1', port: 8080, trustProxy: false }),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),

@@ -8,6 +8,7 @@ import { migrate } from '../../ingest/db/migrations.ts';
 import type { Database } from '../../ingest/db/open-database.ts';
 import { createRepository, type Repository } from '../../ingest/db/repository.ts';
 import { run } from '../../ingest/db/rows.ts';
+import { csvField } from '../../ingest/reports/csv.ts';
 import { registerReportRoutes } from '../../ingest/reports/report-routes.ts';
 import { complianceReport, ownFootageReport, yearlyReport, yearRange } from '../../ingest/reports/reports.ts';
 import { canonicalText } from '../../protocol/canonical.ts';
@@ -200,4 +201,13 @@ withDatabases(t, async (t, backend) => {
       t.equal((await app.inject({ url: '/api/v1/reports/yearly?year=nineteen' })).statusCode, 400);
     },
   );
+});
+
+t.test('CSV fields a spreadsheet would run as formulas are written as text', async (t) => {
+  t.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+  t.equal(csvField('+86 123'), "'+86 123");
+  t.equal(csvField('-1'), "'-1");
+  t.equal(csvField('@SUM(A1)'), "'@SUM(A1)");
+  t.equal(csvField(-1), '-1', 'numbers stay numbers');
+  t.equal(csvField('张三, 一队'), '"张三, 一队"');
 });
