@@ -288,12 +288,16 @@ t.test(
 
         await makeDevice(root, 'usb-r', 'SN-R-0001', files); // docked again
         gw.dock!.rescan();
-        await waitForDock(
-          gw.dock!,
-          (s) => s.devices[0]?.state === 'done',
-          120_000,
-          'the device completes after re-docking',
-        );
+        // Waits for the outcome itself (both files sealed, the device wiped), not for a state flag: the
+        // status of the instance that saw the removal may still be read for a moment after the re-dock.
+        const deadline = Date.now() + 120_000;
+        const complete = async () =>
+          fileEntries(gw, recordings, 'SN-R-0001').length >= 2 &&
+          (await readdir(`${volume}/DCIM`).catch(() => ['?'])).length === 0;
+        while (!(await complete()) && Date.now() < deadline) {
+          gw.dock!.rescan();
+          await new Promise((r) => setTimeout(r, 250));
+        }
         await drainBacklog(gw, 60_000);
         const sealed = fileEntries(gw, recordings, 'SN-R-0001')
           .map((f) => f.name)
