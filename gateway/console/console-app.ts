@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { LoadedGatewayConfig } from '../../firmware-config/load.ts';
 import { loadMatterList, type MatterList, mattersForProfile } from '../../firmware-config/matters.ts';
 import type { ClockReading } from '../../protocol/entry.ts';
+import { registerSecurityHeaders } from '../../protocol/security-headers.ts';
 import { type Clock, systemClock } from '../../protocol/time.ts';
 import { RemoteControl } from '../control/remote-control.ts';
 import type { Gateway } from '../gateway.ts';
@@ -21,7 +22,7 @@ import { loadOfficerList, type Officer, type OfficerSource } from './officer-lis
 import { OfficerSync } from './officer-sync.ts';
 import { registerOfficerSyncRoutes } from './officer-sync-routes.ts';
 import { RoomService } from './room-service.ts';
-import { CONSOLE_CSP, registerSecurityHeaders } from './security-headers.ts';
+import { CONSOLE_CSP } from './security-headers.ts';
 import { registerConsoleWeb } from './web-routes.ts';
 
 /** Collaborators of the console; each has a default. */

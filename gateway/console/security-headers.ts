@@ -1,12 +1,7 @@
-/** @module Security headers on every response of the gateway operator console: API, page, scripts, errors and 404s. */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-
-/** HSTS for a year, subdomains included; sent only on responses to requests that came over HTTPS. */
-export const HSTS = 'max-age=31536000; includeSubDomains';
-
+/** @module The gateway operator console's Content-Security-Policy; the headers themselves are protocol/security-headers.ts. */
 /**
  * The operator page's Content-Security-Policy: everything from this origin, no inline script or style; `blob:`
- * media for Media Source Extensions (hls.js runs without a worker). The same as web-routes.ts sends on the page.
+ * media for Media Source Extensions (hls.js runs without a worker). Sent on every response of the console.
  */
 export const CONSOLE_CSP = [
   "default-src 'self'",
@@ -19,43 +14,3 @@ export const CONSOLE_CSP = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-/** Options of the headers. */
-export interface SecurityHeaderOptions {
-  /** The Content-Security-Policy of every response (`CONSOLE_CSP`). */
-  csp: string;
-}
-
-/**
- * The headers every response carries. Cache-Control `no-store` goes on JSON answers of `/api/`, which hold
- * user data (room state, officers, recordings); the page, its scripts and the preview keep their own caching.
- */
-export function securityHeaders(
-  req: Pick<FastifyRequest, 'protocol' | 'url'>,
-  contentType: string | undefined,
-  opts: SecurityHeaderOptions,
-): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-security-policy': opts.csp,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'cross-origin-opener-policy': 'same-origin',
-  };
-  if (req.protocol === 'https') headers['strict-transport-security'] = HSTS;
-  if (req.url.startsWith('/api/') && contentType?.startsWith('application/json'))
-    headers['cache-control'] = 'no-store';
-  return headers;
-}
-
-/**
- * Adds a root `onSend` hook, so every answer gets the headers: routes, the static files, the error handler's
- * answers and the 404 handler's. Register it before any route.
- */
-export function registerSecurityHeaders(app: FastifyInstance, opts: SecurityHeaderOptions): void {
-  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload) => {
-    const type = reply.getHeader('content-type');
-    reply.headers(securityHeaders(req, typeof type === 'string' ? type : undefined, opts));
-    return payload;
-  });
-}

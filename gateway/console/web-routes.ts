@@ -1,4 +1,4 @@
-/** @module Serves the operator page: `/` (index.html), `/web/*` (its modules) and `/vendor/hls.min.js`, under a self-only CSP. */
+/** @module Serves the operator page: `/` (index.html), `/web/*` (its modules) and `/vendor/hls.min.js` (the CSP is the app's, console-app.ts). */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -8,28 +8,9 @@ import type { FastifyInstance } from 'fastify';
 const WEB_ROOT = join(import.meta.dirname, 'web');
 const HLS_MIN = join(dirname(createRequire(import.meta.url).resolve('hls.js')), '..', 'dist', 'hls.min.js');
 
-/** Everything from this origin; blob: media for Media Source Extensions (hls.js runs without a worker). */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** Adds the page's routes. */
+/** Adds the page's routes; the CSP and other headers come from the app's root hook (protocol/security-headers.ts). */
 export function registerConsoleWeb(app: FastifyInstance): void {
   app.register(async (web) => {
-    web.addHook('onSend', async (_req, reply, payload) => {
-      reply.header('content-security-policy', CSP);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-      return payload;
-    });
     web.get('/', async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')

@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { securityHeaders } from '../../protocol/security-headers.ts';
 import type { StoreConfig } from '../../store/store-config.ts';
-import { securityHeaders } from './security-headers.ts';
 
 /** The console's own files. */
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');

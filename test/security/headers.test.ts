@@ -6,9 +6,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import { CONSOLE_CSP } from '../../gateway/console/security-headers.ts';
-import { HSTS, securityHeaders } from '../../ingest/api/security-headers.ts';
 import { startIngest } from '../../ingest/app.ts';
 import { addUser } from '../../ingest/auth/users.ts';
+import { HSTS, securityHeaders } from '../../protocol/security-headers.ts';
 import { consoleConfig, gatewayWithConsole } from '../console/console-support.ts';
 
 function checkHeaders(t: Test, res: LightMyRequestResponse, what: string): void {

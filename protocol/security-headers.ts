@@ -1,4 +1,7 @@
-/** @module Security headers on every response of the ingest's HTTP app: API, console pages, media, errors and 404s. */
+/**
+ * @module Security headers on every response of both HTTP apps (the ingest's API and console, the gateway's
+ * operator console): API, pages, media, errors and 404s. Pure headers; fastify is imported for types only.
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** HSTS for a year, subdomains included; sent only on responses to requests that came over HTTPS. */
@@ -6,13 +9,13 @@ export const HSTS = 'max-age=31536000; includeSubDomains';
 
 /** Options of the headers. */
 export interface SecurityHeaderOptions {
-  /** The Content-Security-Policy of every response (the console's, from `consoleCsp`). */
+  /** The Content-Security-Policy of every response (the ingest's `consoleCsp`, the gateway's `CONSOLE_CSP`). */
   csp: string;
 }
 
 /**
  * The headers every response carries. Cache-Control `no-store` goes on JSON answers of `/api/`, which hold
- * user data (sessions, users, audit records, recordings); pages, scripts and media keep their own caching.
+ * user data (sessions, users, audit records, recordings, room state); pages, scripts and media keep their own caching.
  */
 export function securityHeaders(
   req: Pick<FastifyRequest, 'protocol' | 'url'>,
