@@ -57,7 +57,6 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
   #timers: NodeJS.Timeout[] = [];
   #inFlight: Promise<unknown>[] = [];
   #running = false;
-  #lastSignedSize = -1;
 
   constructor(deps: TransparencyLogDeps) {
     super();
@@ -117,26 +116,37 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
    * head as it is now (null when the audit log is empty) [EVIDENCE §20.2].
    */
   async signTreeHead(): Promise<SignedTreeHead> {
-    await this.sequence();
-    const size = await this.size();
-    const root = await this.root(size);
-    const audit = await auditHead(this.#db.pool);
-    const sth = signTreeHead(
-      {
-        v: 1,
-        alg: { canon: 'jcs', hash: 'sha-256', sig: 'ed25519' },
-        key: this.#key.publicKey.fingerprint,
-        size,
-        root: root.toString('hex'),
-        timestamp: isoTime(this.#clock.now()),
-        audit: audit.size === 0 ? null : { size: audit.size, hash: audit.hash },
-      },
-      this.#key.privateKey,
-    );
-    await store.saveTreeHead(this.#db.pool, sth, canonicalText(sth.head));
-    this.#lastSignedSize = size;
-    this.emit('treeHead', sth);
-    return sth;
+    for (;;) {
+      await this.sequence();
+      const size = await this.size();
+      const root = await this.root(size);
+      // Stored under the sequencer lock, and only if no larger head is stored yet: with several ingest nodes
+      // (or a timer and a POST) signing at once, heads are stored in size order and the latest head never
+      // shrinks. When another signer got ahead, sign again over the larger log.
+      const sth = await transaction(this.#db, 'store a tree head', async (tx) => {
+        await store.lockSequencer(tx);
+        const latest = (await store.latestTreeHeads(tx, 1))[0]?.sth.head.size ?? 0;
+        if (latest > size) return null;
+        const audit = await auditHead(tx);
+        const signed = signTreeHead(
+          {
+            v: 1,
+            alg: { canon: 'jcs', hash: 'sha-256', sig: 'ed25519' },
+            key: this.#key.publicKey.fingerprint,
+            size,
+            root: root.toString('hex'),
+            timestamp: isoTime(this.#clock.now()),
+            audit: audit.size === 0 ? null : { size: audit.size, hash: audit.hash },
+          },
+          this.#key.privateKey,
+        );
+        await store.saveTreeHead(tx, signed, canonicalText(signed.head));
+        return signed;
+      });
+      if (!sth) continue;
+      this.emit('treeHead', sth);
+      return sth;
+    }
   }
 
   /** The latest signed tree head, or null before the first. */
@@ -255,7 +265,9 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
       opts.treeHeadMs,
       async () => {
         await this.sequence();
-        if ((await this.size()) !== this.#lastSignedSize) await this.signTreeHead();
+        // Compared with the latest head any node stored, so several nodes sign no more heads than one.
+        const latest = await this.latestTreeHead();
+        if ((await this.size()) !== (latest?.head.size ?? -1)) await this.signTreeHead();
       },
       'tree head signing',
     );
