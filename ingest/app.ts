@@ -151,7 +151,10 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
 
     const client = await mqtt.connectAsync(mqttUrl, {
       clientId: `quanlu-${config.node}`,
-      clean: false,
+      // A node sharing the stream keeps no broker session: a persistent one would make the broker queue the
+      // share of a dead node for it (Mosquitto does) until it comes back; without one its share goes to the
+      // nodes that remain, and what it had in flight comes back from the gateways, which republish it (issue 9).
+      clean: config.mqtt.kind === 'external' && config.mqtt.shared,
       username: config.mqtt.kind === 'external' ? config.mqtt.username : INGEST_USERNAME,
       // An external Mosquitto holds the derived password its generated password_file has (docker/).
       password: config.mqtt.kind === 'external' ? mosquittoIngestPassword(secret) : secret,
