@@ -50,6 +50,14 @@ export const INGEST_ERRORS = {
   INGEST_RANGE_INVALID: 'the Range header is malformed, or starts past the end of the object',
   // remote control of gateways (issue 6)
   INGEST_COMMAND_TIMEOUT: 'the gateway did not answer the command in time; retry with the same command id',
+  // retention classes, legal holds and deletion (issue 9 part 4)
+  INGEST_RETENTION_UNEXPIRED:
+    'the recording is still within its retention period (or still open): it cannot be deleted',
+  INGEST_RETENTION_PERMANENT:
+    'the recording is kept permanently (a hearing, or used as evidence): it is never deleted',
+  INGEST_RETENTION_HELD: 'the recording is under a legal hold: release the hold first',
+  INGEST_RETENTION_DELETED:
+    'the recording was already deleted at the end of its retention (see its tombstone)',
 } as const;
 
 /** An ingest error code. */

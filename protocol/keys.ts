@@ -21,6 +21,7 @@ export const SIGNING_CONTEXTS = {
   config: 'quanlu/v1/config',
   message: 'quanlu/v1/message',
   package: 'quanlu/v1/package',
+  tombstone: 'quanlu/v1/tombstone',
 } as const;
 /** One of the signature contexts. */
 export type SigningContext = keyof typeof SIGNING_CONTEXTS;

@@ -170,6 +170,13 @@ export function createFsStore(root: string): FsObjectStore {
     rehash,
     list,
     presign: async () => null,
+    async remove(sha256: string): Promise<void> {
+      try {
+        await unlink(pathOf(sha256));
+      } catch (err) {
+        if (!isMissing(err)) throw ioError(`cannot remove ${sha256} from ${root}`, err);
+      }
+    },
   };
 }
 

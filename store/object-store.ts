@@ -54,4 +54,21 @@ export interface ObjectStore {
   list(after?: string): AsyncIterable<{ sha256: string; size: number }>;
   /** A short-lived URL a browser can fetch the object from, where the store offers one (S3); null otherwise. */
   presign(sha256: string, seconds: number): Promise<string | null>;
+  /**
+   * Retention only (ingest/retention, after a tombstone is stored): removes the object for good, every version
+   * of it in a versioned bucket; an absent object is no error. Gateways never call it [DESIGN invariant 5].
+   */
+  remove?(sha256: string): Promise<void>;
+  /** Retention only, S3: sets the object's lock (retention mode and date, legal hold) [EVIDENCE §22.4]. */
+  lock?(sha256: string, lock: ObjectLock): Promise<void>;
+}
+
+/** An object's S3 Object Lock settings, as the retention class and legal holds give them. */
+export interface ObjectLock {
+  /** COMPLIANCE: nobody shortens it; GOVERNANCE: a user with s3:BypassGovernanceRetention may. */
+  mode: 'GOVERNANCE' | 'COMPLIANCE';
+  /** UTC ISO-8601 instant until which no version may be deleted; null: the retention is left as it is. */
+  retainUntil: string | null;
+  /** Legal hold ON: no deletion, whatever the date, until it is cleared. */
+  legalHold: boolean;
 }

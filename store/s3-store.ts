@@ -7,6 +7,7 @@ import { checkedSource } from './content-check.ts';
 import type { ByteRange, ObjectHead, ObjectSource, ObjectStore } from './object-store.ts';
 import { rehashObject } from './rehash.ts';
 import { s3Code, s3Error } from './s3-errors.ts';
+import { lockObject, removeObject } from './s3-object-lock.ts';
 import { readObject } from './s3-read.ts';
 import { putMultipart, putSingle, type S3Target } from './s3-upload.ts';
 import { checkRange, checkSize } from './store-arguments.ts';
@@ -152,7 +153,20 @@ export function createS3Store(options: S3StoreOptions): S3ObjectStore {
     }
   }
 
-  return { kind: 's3', bucket, put, head, get, rehash, list, presign, ensureBucket };
+  const lockTarget = { client, bucket, region };
+  return {
+    kind: 's3',
+    bucket,
+    put,
+    head,
+    get,
+    rehash,
+    list,
+    presign,
+    ensureBucket,
+    remove: (sha256) => removeObject(lockTarget, sha256),
+    lock: (sha256, lock) => lockObject(lockTarget, sha256, lock),
+  };
 }
 
 /**

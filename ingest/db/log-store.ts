@@ -1,4 +1,4 @@
-/** @module The transparency log's SQL: leaf order on entries, stored subtree nodes, signed tree heads. */
+/** @module The transparency log's SQL: leaf order on entries and tombstones, stored subtree nodes, signed tree heads. */
 import type { SignedTreeHead } from '../../protocol/tree-head.ts';
 import { type Queryable, run } from './rows.ts';
 
@@ -23,22 +23,34 @@ export async function lockSequencer(tx: Queryable): Promise<void> {
   await run(tx, 'lock the log sequencer', 'SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
 }
 
+/**
+ * Every leaf of the log: accepted entries and tombstones [EVIDENCE §22.3], which share one acceptance
+ * sequence (log_index) and one leaf numbering.
+ */
+const LEAVES = `(SELECT hash, log_index, leaf_index FROM entries
+   UNION ALL SELECT hash, log_index, leaf_index FROM tombstones)`;
+
 /** The number of leaves in the log: one past the highest leaf index. */
 export async function logSize(db: Queryable): Promise<number> {
   const res = await run<{ n: string }>(
     db,
     'read the log size',
-    'SELECT coalesce(max(leaf_index) + 1, 0)::text AS n FROM entries',
+    `SELECT (greatest(coalesce((SELECT max(leaf_index) FROM entries), -1),
+                      coalesce((SELECT max(leaf_index) FROM tombstones), -1)) + 1)::text AS n`,
   );
   return Number(res.rows[0]!.n);
 }
 
-/** Accepted entries not yet in the log, in acceptance order. */
+/** Accepted entries (and tombstones) not yet in the log, in acceptance order. */
 export async function unloggedEntries(db: Queryable, limit: number): Promise<string[]> {
   const res = await run<{ hash: string }>(
     db,
     'read entries not yet logged',
-    'SELECT hash FROM entries WHERE leaf_index IS NULL ORDER BY log_index LIMIT $1',
+    `SELECT hash FROM (
+       (SELECT hash, log_index FROM entries WHERE leaf_index IS NULL ORDER BY log_index LIMIT $1)
+       UNION ALL
+       (SELECT hash, log_index FROM tombstones WHERE leaf_index IS NULL ORDER BY log_index LIMIT $1)
+     ) AS u ORDER BY log_index LIMIT $1`,
     [limit],
   );
   return res.rows.map((r) => r.hash);
@@ -53,6 +65,14 @@ export async function assignLeaves(tx: Queryable, first: number, hashes: readonl
     `UPDATE entries SET leaf_index = $2::bigint + v.o - 1
        FROM unnest($1::text[]) WITH ORDINALITY AS v(h, o)
       WHERE entries.hash = v.h`,
+    [hashes, first],
+  );
+  await run(
+    tx,
+    'assign leaf indexes to tombstones',
+    `UPDATE tombstones SET leaf_index = $2::bigint + v.o - 1
+       FROM unnest($1::text[]) WITH ORDINALITY AS v(h, o)
+      WHERE tombstones.hash = v.h`,
     [hashes, first],
   );
 }
@@ -93,7 +113,7 @@ export async function leafIndexOf(db: Queryable, hash: string): Promise<number |
   const res = await run<{ i: string | null }>(
     db,
     'read a leaf index',
-    'SELECT leaf_index::text AS i FROM entries WHERE hash = $1',
+    `SELECT leaf_index::text AS i FROM ${LEAVES} AS l WHERE hash = $1`,
     [hash],
   );
   const i = res.rows[0]?.i;
@@ -105,7 +125,8 @@ export async function leafIndexes(db: Queryable, hashes: readonly string[]): Pro
   const res = await run<{ hash: string; i: string }>(
     db,
     'read leaf indexes',
-    'SELECT hash, leaf_index::text AS i FROM entries WHERE hash = ANY($1::text[]) AND leaf_index IS NOT NULL',
+    `SELECT hash, leaf_index::text AS i FROM ${LEAVES} AS l
+      WHERE hash = ANY($1::text[]) AND leaf_index IS NOT NULL`,
     [hashes],
   );
   return new Map(res.rows.map((r) => [r.hash, Number(r.i)]));
@@ -120,8 +141,11 @@ export async function leafPage(
   const res = await run<{ i: string; hash: string }>(
     db,
     'read log leaves',
-    `SELECT leaf_index::text AS i, hash FROM entries
-      WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2`,
+    `SELECT leaf_index::text AS i, hash FROM (
+       (SELECT leaf_index, hash FROM entries WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2)
+       UNION ALL
+       (SELECT leaf_index, hash FROM tombstones WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2)
+     ) AS u ORDER BY leaf_index LIMIT $2`,
     [fromIndex, limit],
   );
   return res.rows.map((r) => ({ index: Number(r.i), hash: r.hash }));

@@ -37,6 +37,8 @@ export interface ChainSpec {
   gateway?: string;
   continuity?: 'continuous' | 'discrete';
   start?: number;
+  /** The case elements of the open entry (default: a hearing of case TEST-2026-0001). */
+  case?: { id: string; matter: string; officers: string[]; room: string };
   steps: Step[];
 }
 
@@ -68,7 +70,12 @@ export function buildChain(spec: ChainSpec): BuiltChain {
       clock: CLOCK,
       start: isoTime(start),
       continuity: spec.continuity ?? 'continuous',
-      case: { id: 'TEST-2026-0001', matter: '行政处罚听证', officers: ['31010001'], room: 'hearing-1' },
+      case: spec.case ?? {
+        id: 'TEST-2026-0001',
+        matter: '行政处罚听证',
+        officers: ['31010001'],
+        room: 'hearing-1',
+      },
       source: { kind: 'camera', name: spec.track, device: null, officer: null },
       startedBy: 'test',
     }),
