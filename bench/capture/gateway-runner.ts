@@ -7,7 +7,7 @@
  *   node --import tsx bench/capture/gateway-runner.ts '{"dataDir":..,"evidenceDir":..,"resultFile":..,
  *     "urls":[..],"seconds":60,"segmentSeconds":4,"logLevel":"info"}'
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFolder } from '../../cli/verify/read-folder.ts';
 import { writeEvidenceFolder } from '../../gateway/evidence-folder.ts';
@@ -59,6 +59,16 @@ export interface RunnerResult {
   /** CPU of the children reaped in that window (ffprobe and ffmpeg of every camera), from cutime + cstime. */
   childrenCpuS: number;
   windowMs: number;
+  /** The window on the monotonic clock in µs, as a --cpu-prof profile's timestamps count: to slice one. */
+  windowMonoUs: [number, number];
+  /**
+   * The window's node CPU split into phases: recorder.start() (probes, spawning ffmpeg, open entries; code
+   * run for the first time is compiled here), the steady state between start() and stop(), and stop()
+   * (ffmpeg's tail, the close entries). Children's CPU is not in these: ffmpeg is reaped in stop().
+   */
+  phasesCpuS: { start: number; steady: number; stop: number; steadyS: number; steadySegments: number };
+  /** CPU seconds of this process's threads in the window, summed by thread name (main thread: its own name). */
+  threadsCpuS: Record<string, number>;
   /** Peak RSS of this process up to the end of the window (getrusage ru_maxrss), in KiB. */
   maxRssKb: number;
   /** Peak RSS when the recording started (after start-up and buildGateway), KiB. */
@@ -72,6 +82,29 @@ export interface RunnerResult {
   verified: boolean;
   findings: string[];
   entries: number;
+}
+
+/** CPU seconds of each live thread of this process, by thread id, with its name. */
+function threadCpu(): Map<string, { comm: string; cpuS: number }> {
+  const out = new Map<string, { comm: string; cpuS: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readStat(`self/task/${tid}`);
+    if (stat) out.set(tid, { comm: tid === String(process.pid) ? 'main' : stat.comm, cpuS: stat.cpuS });
+  }
+  return out;
+}
+
+/** Growth of each thread's CPU between two readings, summed by name (a thread that ended meanwhile is lost). */
+function threadsDelta(
+  a: Map<string, { comm: string; cpuS: number }>,
+  b: Map<string, { comm: string; cpuS: number }>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, t] of b) {
+    const d = t.cpuS - (a.get(tid)?.cpuS ?? 0);
+    out[t.comm] = Number(((out[t.comm] ?? 0) + d).toFixed(2));
+  }
+  return out;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as RunnerInput;
@@ -98,10 +131,18 @@ gw.recorder.on('sealed', (s) => {
   if (t !== undefined) sealMs.push(performance.now() - t);
 });
 
+const threadsBefore = threadCpu();
 const before = process.resourceUsage();
 const childrenBefore = readStat('self')!.childrenCpuS;
 const t0 = performance.now();
+const monoStart = Number(process.hrtime.bigint() / 1000n);
 const started = await gw.recorder.start(ELEMENTS);
+const afterStart = process.resourceUsage();
+const tStarted = performance.now();
+let sealedSegments = 0;
+gw.recorder.on('sealed', (s) => {
+  if ((s.entry as Entry).kind === 'segment') sealedSegments++;
+});
 for (const c of cameras) {
   const times: number[] = [];
   listedAt.set(c.id, times);
@@ -112,8 +153,13 @@ for (const c of cameras) {
 }
 process.stderr.write(`runner: recording ${started.recording} from ${cameras.length} camera(s)\n`);
 await sleep(Math.max(0, input.seconds * 1000 - (performance.now() - t0)));
+const beforeStop = process.resourceUsage();
+const tStop = performance.now();
+const segmentsBeforeStop = sealedSegments;
 const summary = await gw.recorder.stop();
 const windowMs = performance.now() - t0;
+const monoEnd = Number(process.hrtime.bigint() / 1000n);
+const threadsAfter = threadCpu();
 const after = process.resourceUsage();
 const childrenAfter = readStat('self')!.childrenCpuS;
 const mem = process.memoryUsage();
@@ -159,6 +205,15 @@ const result: RunnerResult = {
   windowSystemS: (after.systemCPUTime - before.systemCPUTime) / 1e6,
   childrenCpuS: childrenAfter - childrenBefore,
   windowMs,
+  windowMonoUs: [monoStart, monoEnd],
+  threadsCpuS: threadsDelta(threadsBefore, threadsAfter),
+  phasesCpuS: {
+    start: Number((cpuS(afterStart) - cpuS(before)).toFixed(3)),
+    steady: Number((cpuS(beforeStop) - cpuS(afterStart)).toFixed(3)),
+    stop: Number((cpuS(after) - cpuS(beforeStop)).toFixed(3)),
+    steadyS: Number(((tStop - tStarted) / 1000).toFixed(1)),
+    steadySegments: segmentsBeforeStop,
+  },
   maxRssKb: after.maxRSS,
   startRssKb: before.maxRSS,
   heapUsedKb: Math.round(mem.heapUsed / 1024),

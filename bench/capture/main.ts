@@ -32,6 +32,7 @@ const USAGE = `usage: npm run bench -- capture [options]
   --cpu-prof           run the gateway under node --cpu-prof; the profile is kept and its path printed
   --bundle             run the gateway as one esbuild bundle under plain node, without the tsx loader
                        (a diagnostic: how much of its CPU and RSS is the loader's)
+  --only WHICH         run one contender alone, baseline or gateway (a diagnostic: no ratio is reported)
   --keep               keep the temporary folder`;
 
 const { values: args } = parseArgs({
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string', default: tmpdir() },
     'cpu-prof': { type: 'boolean', default: false },
     bundle: { type: 'boolean', default: false },
+    only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -338,6 +340,11 @@ async function main(): Promise<void> {
     console.error(`--log-level must be a pino level, not ${logLevel}\n${USAGE}`);
     process.exit(2);
   }
+  const only = args.only;
+  if (only !== undefined && only !== 'baseline' && only !== 'gateway') {
+    console.error(`--only must be baseline or gateway, not ${only}\n${USAGE}`);
+    process.exit(2);
+  }
   const parent = resolve(args.dir!);
   // 4 Mbit/s is 0.5 MB/s a stream; both contenders keep their output until the end.
   const needed = streams * seconds * 0.6 * MiB * 2 * rounds + 256 * MiB;
@@ -408,7 +415,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       // Round 1 runs the baseline first; later rounds alternate, so neither always meets a fresher machine.
       const order = r % 2 === 0 ? ['baseline', 'gateway'] : ['gateway', 'baseline'];
-      for (const which of order) {
+      for (const which of order.filter((w) => !only || w === only)) {
         if (which === 'baseline') {
           log(`round ${r + 1}: baseline, ${streams} × ffmpeg -c copy -f segment for ${seconds} s`);
           const b = await runBaseline(urls, seconds, segmentSeconds, join(work, `baseline-${r + 1}`));
@@ -435,7 +442,7 @@ async function main(): Promise<void> {
               `(user ${x.windowUserS.toFixed(2)}, system ${x.windowSystemS.toFixed(2)}) + children ${x.childrenCpuS.toFixed(2)} ` +
               `(ffmpeg sampled ${g.ffmpegCpuSampledS.toFixed(2)}, system ${g.ffmpegSystemSampledS.toFixed(2)}; ${g.ffmpegCount} ffmpeg, ${g.ffprobeCount} ffprobe seen); ` +
               `node start-up ${x.startupCpuS.toFixed(2)} CPU s not counted; whole runner life ${g.runnerTotalCpuS.toFixed(2)} CPU s; ` +
-              `children sampled by command ${JSON.stringify(g.byComm)}`,
+              `children sampled by command ${JSON.stringify(g.byComm)}; node threads ${JSON.stringify(x.threadsCpuS)}; node phases ${JSON.stringify(x.phasesCpuS)}`,
           );
           log(
             `  gateway: node peak RSS ${mib(x.maxRssKb)} MiB (${mib(x.startRssKb)} at the start; sampled VmHWM ${mib(g.runnerHwmKb)}; heap used ${mib(x.heapUsedKb)}, ` +
@@ -462,6 +469,31 @@ async function main(): Promise<void> {
     else rmSync(work, { recursive: true, force: true });
   }
 
+  if (only) {
+    // One contender alone: its figures, no ratio (a diagnostic, not the benchmark).
+    const phases: Phase[] = only === 'gateway' ? gateways : baselines;
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'capture',
+        only,
+        streams,
+        seconds,
+        cpu_s: round(median(phases.map((p) => p.cpuS)), 2),
+        ...(only === 'gateway'
+          ? {
+              gateway_node_cpu_s: round(median(gateways.map((g) => g.runner.windowCpuS)), 2),
+              gateway_ffmpeg_cpu_s: round(median(gateways.map((g) => g.runner.childrenCpuS)), 2),
+              rss_mb: Math.max(...gateways.map((g) => mib(g.runner.maxRssKb))),
+            }
+          : { rss_mb: Math.max(...baselines.map((b) => mib(b.rssKb))) }),
+        segments: median(phases.map((p) => p.segments)),
+        lost: null,
+        contention: round(median(phases.map((p) => p.contention)), 2),
+        loadavg: loadAtEnd.map((x) => round(x, 2)),
+      })}\n`,
+    );
+    return;
+  }
   const cpu = median(gateways.map((g) => g.cpuS));
   const baseCpu = median(baselines.map((b) => b.cpuS));
   const lost = gateways.reduce(

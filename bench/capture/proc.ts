@@ -27,8 +27,11 @@ export interface ProcStat {
   start: number;
 }
 
-/** Reads /proc/PID/stat ("self" for this process); null when the process is gone. */
-export function readStat(pid: number | 'self'): ProcStat | null {
+/**
+ * Reads /proc/PID/stat ("self" for this process, or a path below /proc such as "self/task/TID" for one
+ * thread); null when the process is gone.
+ */
+export function readStat(pid: number | string): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process';
 import { z } from 'zod';
 import { GatewayError } from '../errors.ts';
 import { probeArgs, VIDEO_CODECS } from './ffmpeg-args.ts';
+import { describe } from './rtsp-describe.ts';
+import { type SdpStream, sdpStreams } from './sdp-streams.ts';
 
 /** What a source carries. */
 export interface SourceStreams {
@@ -26,7 +28,8 @@ const ProbeOutput = z.object({
 /** Maps ffprobe's complaint about a URL to one of our codes. */
 export function classifyProbeError(stderr: string, where: string): GatewayError {
   const text = stderr.trim().split('\n').slice(-3).join(' | ') || 'no output';
-  if (/401|Unauthorized/i.test(stderr))
+  // "401 Unauthorized" as ffmpeg says it; a bare /401/ would also match a port such as :40123 in the URL.
+  if (/Unauthorized|(?<![\w:/])401(?!\w)/i.test(stderr))
     return new GatewayError('GW_CAMERA_AUTH', `${where} refused the credentials: ${text}`);
   if (
     /Connection refused|timed out|Timeout|No route to host|Network is unreachable|Name or service not known|Connection reset|End of file/i.test(
@@ -45,9 +48,31 @@ export function classifyProbeError(stderr: string, where: string): GatewayError 
 export const PROBE_MIN_TIMEOUT_MS = 10_000;
 
 /**
- * Reads the source's streams; refuses a source with no video or with a codec we do not record. A quick probe
- * (no media read) comes first; when it names no video, or a stream without its codec, the source is probed in
- * full before anything is decided. Each probe is given `timeoutMs` or PROBE_MIN_TIMEOUT_MS, whichever is longer.
+ * An RTSP camera's streams from its session description, read in-process (DESCRIBE): what ffprobe's quick
+ * probe reads, without its process. Null when that does not settle it (not rtsp://, an answer other than
+ * 200 or 401, a description naming a stream it cannot be sure of): the caller asks ffprobe. Throws
+ * GW_CAMERA_UNREACHABLE and GW_CAMERA_AUTH, which are answers already.
+ */
+async function describedStreams(url: string, where: string, timeoutMs: number): Promise<SdpStream[] | null> {
+  if (!url.startsWith('rtsp://')) return null;
+  const answer = await describe(url, where, Math.max(timeoutMs, PROBE_MIN_TIMEOUT_MS)).catch(
+    (err: GatewayError) => {
+      if (err.code === 'GW_CAPTURE_FAILED') return null;
+      throw err;
+    },
+  );
+  if (answer?.status === 401) {
+    throw new GatewayError('GW_CAMERA_AUTH', `${where} refused the credentials: 401 ${answer.reason}`);
+  }
+  return answer?.status === 200 ? sdpStreams(answer.body) : null;
+}
+
+/**
+ * Reads the source's streams; refuses a source with no video or with a codec we do not record. An RTSP
+ * camera's session description is read first, in-process; when that does not name a video stream and every
+ * codec, a quick ffprobe (no media read) comes next, and when that names no video, or a stream without its
+ * codec, the source is probed in full before anything is decided. Each is given `timeoutMs` or
+ * PROBE_MIN_TIMEOUT_MS, whichever is longer.
  */
 export async function probeSource(
   url: string,
@@ -55,6 +80,8 @@ export async function probeSource(
   timeoutMs: number,
   ffprobe = 'ffprobe',
 ): Promise<SourceStreams> {
+  const described = await describedStreams(url, where, timeoutMs);
+  if (described?.some((s) => s.codec_type === 'video')) return judgeStreams(described, where);
   // An unreachable camera, refused credentials or a missing ffprobe are answers already: no second wait.
   const quick = await runProbe(url, where, timeoutMs, ffprobe, true).catch((err: GatewayError) => {
     if (err.code === 'GW_CAPTURE_FAILED') return null;
@@ -154,8 +181,8 @@ export function rememberedProbe(
 }
 
 /**
- * Reads a microphone's stream: it must carry audio; video, if any, is ignored. Quick probe first, full probe
- * when the quick answer names no audio codec, as for cameras.
+ * Reads a microphone's stream: it must carry audio; video, if any, is ignored. Its session description first,
+ * then a quick probe, then a full probe when the quick answer names no audio codec, as for cameras.
  */
 export async function probeMicrophone(
   url: string,
@@ -165,6 +192,8 @@ export async function probeMicrophone(
 ): Promise<{ audio: { codec: string } }> {
   const named = (streams: readonly ProbedStream[] | null) =>
     streams?.find((s) => s.codec_type === 'audio' && s.codec_name && s.codec_name !== 'none');
+  const described = named(await describedStreams(url, where, timeoutMs));
+  if (described) return { audio: { codec: described.codec_name! } };
   const quick = await runProbe(url, where, timeoutMs, ffprobe, true).catch((err: GatewayError) => {
     if (err.code === 'GW_CAPTURE_FAILED') return null;
     throw err;

@@ -1,7 +1,7 @@
 /** @module The source probe against the real RTSP server: the quick probe, its fall-back, and its refusals. */
 import t from 'tap';
 import { probeArgs } from '../../gateway/capture/ffmpeg-args.ts';
-import { probeSource } from '../../gateway/capture/probe.ts';
+import { classifyProbeError, probeSource } from '../../gateway/capture/probe.ts';
 import { GatewayError } from '../../gateway/errors.ts';
 import { startRtspServer } from '../helpers/rtsp-server.ts';
 
@@ -40,6 +40,22 @@ t.test('refusals keep their codes: no video, HEVC, unreachable, no such mount', 
 });
 
 t.test('a missing ffprobe is GW_FFMPEG_MISSING, not a second probe', async (t) => {
-  const r = await codeOf(probeSource(server.url('/live'), 'cam', 3000, '/nonexistent/ffprobe'));
+  // The session description does not settle a missing mount, so ffprobe is asked.
+  const r = await codeOf(probeSource(server.url('/no-such-mount'), 'cam', 3000, '/nonexistent/ffprobe'));
   t.equal(r, 'GW_FFMPEG_MISSING');
+});
+
+t.test('an RTSP camera answered by its session description needs no ffprobe', async (t) => {
+  const streams = await probeSource(server.url('/live'), 'cam', 3000, '/nonexistent/ffprobe');
+  t.same(streams, { video: { codec: 'h264', width: null, height: null }, audio: { codec: 'aac' } });
+  const hevc = await codeOf(probeSource(server.url('/hevc'), 'h', 3000, '/nonexistent/ffprobe'));
+  t.equal(hevc, 'GW_CAMERA_CODEC_UNSUPPORTED');
+  const g711 = await probeSource(server.url('/g711'), 'g', 3000, '/nonexistent/ffprobe');
+  t.same(g711.audio, { codec: 'pcm_mulaw' });
+});
+
+t.test('ffprobe complaints are classified without reading a port as a 401', async (t) => {
+  const notFound = 'rtsp://127.0.0.1:40123/x: method DESCRIBE failed: 404 Not Found';
+  t.equal(classifyProbeError(notFound, 'cam').code, 'GW_CAPTURE_FAILED');
+  t.equal(classifyProbeError('method DESCRIBE failed: 401 Unauthorized', 'cam').code, 'GW_CAMERA_AUTH');
 });
