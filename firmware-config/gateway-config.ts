@@ -143,6 +143,46 @@ export const GatewayConfig = z
           .number()
           .int()
           .min(0)
+    // trusted time (issue 10): the gateway measures its clock against the ingest's over MQTT
+    clock: z
+      .strictObject({
+        syncSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(86_400)
+          .default(300)
+          .describe(
+            'how often the gateway measures its clock against the ingest (a burst of NTP-style exchanges over MQTT); also at every connection',
+          ),
+        samples: z
+          .number()
+          .int()
+          .min(1)
+          .max(32)
+          .default(8)
+          .describe('exchanges per measurement; the one with the shortest round trip is kept'),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(50)
+          .max(30_000)
+          .default(2000)
+          .describe('how long one exchange waits for the ingest to answer'),
+        staleSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(604_800)
+          .default(3600)
+          .describe(
+            'a measurement older than this is sealed with source "stale" (its offset, no round trip) until a new one succeeds',
+          ),
+      })
+      .prefault({})
+      .describe(
+        "clock sync (时间同步) against the ingest; the alarm limit is the room profile's maxClockOffsetMs",
+      ),
           .default(4096)
           .describe('alarm "disk-low" when the spool disk has less than this many MiB free'),
         ingestUnreachableSeconds: z

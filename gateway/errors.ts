@@ -52,6 +52,8 @@ export const GATEWAY_ERRORS = {
   GW_SPOOL_STATE: 'an entry cannot move to that state from its current one',
   GW_SPOOL_INVALID_INPUT: 'an entry, object or name handed to the spool fails its schema, hash or size',
   // docks: body-worn recorders offloaded at a dock station (gateway/dock, issue 7)
+  GW_CLOCK_SYNC:
+    'the gateway could not measure its clock against the ingest (no answer, or an answer that does not parse); entries carry the last reading, then source "stale"',
   GW_DOCK_DEVICE_UNKNOWN:
     'a docked volume has no device serial the dock-station profile can read; nothing is read',
   GW_DOCK_OFFICER_UNKNOWN:

@@ -18,6 +18,7 @@ import {
   withCredentials,
 } from './capture/stream-sources.ts';
 import { DockSupervisor } from './dock/dock-supervisor.ts';
+import { ClockSync, NO_READING } from './clock/clock-sync.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
@@ -28,7 +29,7 @@ import { Uplink } from './uplink/uplink.ts';
 export interface GatewayDeps {
   clock?: Clock;
   log?: Logger;
-  /** The gateway clock's offset against its reference; "none" until time sync lands. */
+  /** The gateway clock's offset against its reference; by default measured against the ingest over the uplink. */
   clockReading?: () => ClockReading;
   /** How a configured camera becomes a stream source (tests inject ONVIF fakes through this). */
   sourceFor?: (camera: LoadedGatewayConfig['config']['cameras'][number]) => StreamSource;
@@ -55,6 +56,10 @@ export interface Gateway {
   /** The body-worn recorder dock, on a dock-station profile with an uplink; null otherwise. */
   dock: DockSupervisor | null;
   log: Logger;
+  /** Measures the gateway clock against the ingest (issue 10); null without an uplink. */
+  clockSync: ClockSync | null;
+  /** The clock reading every entry is sealed with now. */
+  clockReading: () => ClockReading;
   /** Resumes a recording that was running when the gateway stopped. */
   start(): Promise<void>;
   /** Seals every camera's tail and closes the spool; a running recording resumes on the next start. */
@@ -82,6 +87,9 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     return onvifStreamSource({ ...camera, source: s }, clock, log.child({ camera: camera.id }));
   };
   const sourceFor = deps.sourceFor ?? defaultSource;
+  // Trusted time (issue 10): the clock sync is built with the MQTT client below; entries read it at sealing.
+  let clockSync: ClockSync | null = null;
+  const clockReading = deps.clockReading ?? (() => clockSync?.reading() ?? NO_READING);
   const recorder = new RoomRecorder({
     gateway: config.gateway.id,
     room: config.room.id,
@@ -110,7 +118,7 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     minOfficers: profile.requiredElements.officersMin,
     spool,
     clock,
-    clockReading: deps.clockReading ?? (() => ({ offsetMs: 0, rttMs: null, source: 'none' })),
+    clockReading,
     log: log.child({ component: 'recorder' }),
     ...(deps.ffmpeg ? { ffmpeg: deps.ffmpeg } : {}),
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
@@ -122,6 +130,16 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     const client = connectGatewayMqtt(u.mqttUrl, config.gateway.id, identity.keyPair, clock);
     mqttClient = client;
     uplink = new Uplink({
+    clockSync = new ClockSync({
+      gateway: config.gateway.id,
+      mqtt: client,
+      clock,
+      log: log.child({ component: 'clock' }),
+      samples: config.clock.samples,
+      timeoutMs: config.clock.timeoutMs,
+      everyMs: config.clock.syncSeconds * 1000,
+      staleAfterMs: config.clock.staleSeconds * 1000,
+    });
       gateway: config.gateway.id,
       spool,
       store: u.store,
@@ -129,10 +147,17 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
       clock,
       log: log.child({ component: 'uplink' }),
       ...(u.republishAfterMs ? { republishAfterMs: u.republishAfterMs } : {}),
-      statusExtra: () => ({
-        recording: recorder.status()?.recording ?? null,
-        configVersion: deps.configVersion?.() ?? null,
-      }),
+      statusExtra: () => {
+        const reading = clockReading();
+        const measured = reading.source !== 'none';
+        return {
+          recording: recorder.status()?.recording ?? null,
+          configVersion: deps.configVersion?.() ?? null,
+          clockOffsetMs: measured ? reading.offsetMs : null,
+          alarms:
+            measured && Math.abs(reading.offsetMs) > profile.maxClockOffsetMs ? ['clock-offset'] : [],
+        };
+      },
     });
     const up = uplink;
     recorder.on('sealed', () => up.notify());
@@ -147,7 +172,7 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
       store: deps.uplink.store,
       dataDir: config.gateway.dataDir,
       clock,
-      clockReading: deps.clockReading ?? (() => ({ offsetMs: 0, rttMs: null, source: 'none' })),
+      clockReading,
       log: log.child({ component: 'dock' }),
       mqtt: mqttClient,
     });
@@ -167,14 +192,18 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     dock,
     log,
     async start() {
+    clockSync,
+    clockReading,
       await recorder.resume();
       uplink?.start();
       await dock?.start();
+      clockSync?.start();
     },
     async close() {
       await dock?.stop();
       await recorder.shutdown();
       if (uplink) {
+      await clockSync?.stop();
         await uplink.stop();
         await mqttClient?.endAsync();
       }

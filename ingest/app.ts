@@ -22,6 +22,8 @@ import { registerReferenceRoutes } from './api/reference-routes.ts';
 import { registerErrorHandler, registerReadyRoute, registerRoutes } from './api/routes.ts';
 import { consoleCsp, mediaOriginsFor, registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
+import { GatewayClocks } from './clock/gateway-clocks.ts';
+import { TimeResponder } from './clock/time-responder.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
 import { mosquittoIngestPassword } from './broker/mosquitto-files.ts';
@@ -172,6 +174,16 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     });
     client.on('message', (topic, payload) => consumer.handle(topic, payload, () => {}));
     await consumer.start();
+    // Trusted time (issue 10): answer the gateways' clock requests; keep their reported offsets for the console.
+    const timeResponder = new TimeResponder({
+      mqtt: client,
+      clock,
+      log: log.child({ component: 'time' }),
+      shared: config.mqtt.kind === 'external' && config.mqtt.shared,
+    });
+    await timeResponder.start();
+    const gatewayClocks = new GatewayClocks({ mqtt: client, log: log.child({ component: 'time' }) });
+    await gatewayClocks.start();
 
     const decide: Ingest['decide'] = async (fingerprint, decision, by) => {
       const row = await repo.decideGateway(fingerprint, decision, by);
@@ -199,6 +211,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     // Users, sessions and audited access: the auth hook goes first, every /api/v1 route passes it.
     const { access } = await registerAccessControl(http, { repo, access: config.access, clock, decide });
     registerRoutes(http, repo, access);
+    gatewayClocks.register(http); // GET /api/v1/gateways/clocks (issue 10)
     // Remote start/stop of a room's recording over MQTT (issue 6).
     registerCommandRoutes(http, { mqtt: client, repo });
     registerMediaRoutes(http, { repo, store, access, indexed: consumer });

@@ -94,6 +94,10 @@ export const TimeResponse = z.strictObject({
   t1: z.number().int().describe('ingest receive time, ms'),
   t2: z.number().int().describe('ingest send time, ms'),
 });
+/** A time request: its id and the gateway's send time. */
+export type TimeRequest = z.infer<typeof TimeRequest>;
+/** A time response: the request echoed, with the ingest's receive and send times. */
+export type TimeResponse = z.infer<typeof TimeResponse>;
 
 /** `enroll`: a gateway presents its public key for an administrator to approve. */
 export const EnrollRequest = z.strictObject({

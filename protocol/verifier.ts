@@ -6,6 +6,7 @@ import { checkEnvelope, Entry, type SignedEntry } from './entry.ts';
 import type { PublicKey } from './keys.ts';
 import { merkleRoot } from './merkle.ts';
 import { timeMs } from './time.ts';
+import { type TimeProvenance, timeProvenance } from './time-provenance.ts';
 
 /** Media in a continuous track may not leave a hole or overlap longer than this without a gap [EVIDENCE §6.3]. */
 export const MAX_SILENT_MS = 500;
@@ -109,6 +110,8 @@ export interface TrackReport {
   mediaMs: number;
   gaps: GapSummary[];
   merkleRoot: string | null;
+  /** Which clock stamped the track and how well it was measured [EVIDENCE §9]. */
+  time: TimeProvenance;
   findings: Finding[];
 }
 
@@ -499,6 +502,7 @@ function verifyChain(
     mediaMs,
     gaps,
     merkleRoot: closeNode?.entry.kind === 'close' ? closeNode.entry.merkleRoot : null,
+    time: timeProvenance(sorted.map((n) => n.entry)),
     findings,
   };
 }

@@ -23,6 +23,28 @@ function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
+function signed(ms: number): string {
+  return `${ms > 0 ? '+' : ''}${ms} ms`;
+}
+
+/** One line on which clock stamped the track [EVIDENCE §9]. */
+export function timeLine(p: TrackReport['time']): string {
+  const offset = p.offsetMs
+    ? p.offsetMs.min === p.offsetMs.max
+      ? signed(p.offsetMs.min)
+      : `${signed(p.offsetMs.min)} … ${signed(p.offsetMs.max)}`
+    : 'not measured';
+  const parts = [
+    `time: clock source ${p.sources.join(', ') || '-'}`,
+    `offset ${offset}${p.worstBoundMs !== null ? ` (± ${p.worstBoundMs} ms at worst)` : ''}`,
+    p.untrustedEntries
+      ? `${p.untrustedEntries} of ${p.trustedEntries + p.untrustedEntries} entries without a trusted source`
+      : 'every entry measured',
+  ];
+  if (p.deviceClockOffsetMs !== null) parts.push(`device clock ${signed(p.deviceClockOffsetMs)} vs gateway`);
+  return parts.join(' · ');
+}
+
 /** The report as text. */
 export function renderReport(report: VerifyReport, folder: string, keysFrom: string): string {
   const out: string[] = [];
@@ -40,6 +62,7 @@ export function renderReport(report: VerifyReport, folder: string, keysFrom: str
       `  ${t.start ?? '?'} → ${t.end ?? '(open)'} · ${t.entries} entries · ${t.segments} segments · ${duration(t.mediaMs)} of media · ${mib(t.bytes)}`,
     );
     if (t.merkleRoot) out.push(`  segment root ${t.merkleRoot}`);
+    out.push(`  ${timeLine(t.time)}`);
     for (const g of t.gaps)
       out.push(`  gap seq ${g.seq}: ${g.from} → ${g.to} (${g.reason}${g.detail ? `: ${g.detail}` : ''})`);
     for (const f of t.findings)

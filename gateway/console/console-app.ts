@@ -113,7 +113,7 @@ export async function buildConsole(
     mqtt: gateway.mqtt,
     ingestUnreachableMs: config.console.ingestUnreachableSeconds * 1000,
     backlog: () => gateway.spool.backlog(),
-    clockReading: deps.clockReading ?? (() => ({ offsetMs: 0, rttMs: null, source: 'none' })),
+    clockReading: deps.clockReading ?? gateway.clockReading,
     maxClockOffsetMs: profile.maxClockOffsetMs,
     clock,
     log,

@@ -110,6 +110,7 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   /** The status as last computed. */
   status(online = true): StatusMessage {
     const backlog = this.#o.spool.backlog();
+    const { alarms: extraAlarms = [], ...extra } = this.#o.statusExtra?.() ?? {};
     return {
       gateway: this.#o.gateway,
       online,
@@ -123,8 +124,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
       },
       clockOffsetMs: null,
       configVersion: null,
-      alarms: this.#lastError ? ['uplink-failing'] : [],
-      ...(this.#o.statusExtra?.() ?? {}),
+      alarms: [...(this.#lastError ? ['uplink-failing'] : []), ...extraAlarms],
+      ...extra,
     };
   }
 

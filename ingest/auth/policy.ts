@@ -30,6 +30,8 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'GET /api/v1/gateways': OVERSIGHT,
   'POST /api/v1/gateways/:fingerprint/approve': ADMIN,
   'POST /api/v1/gateways/:fingerprint/revoke': ADMIN,
+  // Trusted time (issue 10): each gateway's clock offset, for supervisors and auditors.
+  'GET /api/v1/gateways/clocks': ['admin', 'supervisor', 'auditor'],
   'GET /api/v1/audit': OVERSIGHT,
   'GET /api/v1/audit/verify': OVERSIGHT,
   'POST /api/v1/log/tree-head': ADMIN,

@@ -129,6 +129,7 @@ t.test('a minimal YAML file gets every default', async (t) => {
     ],
     microphones: [],
     ingest: {},
+    clock: { syncSeconds: 300, samples: 8, timeoutMs: 2000, staleSeconds: 3600 },
     console: {
       host: '127.0.0.1',
       port: 8090,
