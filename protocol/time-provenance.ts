@@ -1,5 +1,5 @@
 /**
- * @module Time provenance of one track [EVIDENCE §4.3, §9]: which clock its entries were measured against, the
+ * @module Time provenance of one track [EVIDENCE §4.3.1, §7.4]: which clock its entries were measured against, the
  * offsets they carry, how tight the measurement was, and how many entries had no trusted measurement. Pure.
  */
 import { offsetBoundMs } from './clock-offset.ts';

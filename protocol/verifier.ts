@@ -110,7 +110,7 @@ export interface TrackReport {
   mediaMs: number;
   gaps: GapSummary[];
   merkleRoot: string | null;
-  /** Which clock stamped the track and how well it was measured [EVIDENCE §9]. */
+  /** Which clock stamped the track and how well it was measured [EVIDENCE §7.4]. */
   time: TimeProvenance;
   findings: Finding[];
 }

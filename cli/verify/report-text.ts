@@ -27,7 +27,7 @@ function signed(ms: number): string {
   return `${ms > 0 ? '+' : ''}${ms} ms`;
 }
 
-/** One line on which clock stamped the track [EVIDENCE §9]. */
+/** One line on which clock stamped the track [EVIDENCE §7.4]. */
 export function timeLine(p: TrackReport['time']): string {
   const offset = p.offsetMs
     ? p.offsetMs.min === p.offsetMs.max

@@ -1,6 +1,6 @@
 /**
  * @module Measures the gateway clock against the ingest's, NTP-style over MQTT: a burst of time-req/time-resp
- * exchanges, the one with the shortest round trip kept [EVIDENCE §4.3]. Re-measures on a timer and on every
+ * exchanges, the one with the shortest round trip kept [EVIDENCE §4.3.1]. Re-measures on a timer and on every
  * (re)connection; the latest good reading is what every sealed entry carries.
  */
 import { randomUUID } from 'node:crypto';

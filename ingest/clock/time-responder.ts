@@ -1,6 +1,6 @@
 /**
  * @module The ingest's side of trusted time: answers each gateway's time-req on its own time-resp topic with the
- * ingest clock's receive and send times (NTP-style, [EVIDENCE §4.3]). The broker's ACL lets a gateway publish
+ * ingest clock's receive and send times (NTP-style, [EVIDENCE §4.3.1]). The broker's ACL lets a gateway publish
  * only its own time-req and hear only its own time-resp.
  */
 import type { MqttClient } from 'mqtt';
