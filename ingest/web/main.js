@@ -3,6 +3,7 @@ import { api, onSessionExpired } from './api.js';
 import { renderAudit } from './audit-view.js';
 import { h, replace } from './dom.js';
 import { flash, refusedPage } from './feedback.js';
+import { canSeeGateways, renderGateways } from './gateways-view.js';
 import { lang, onLangChange, setLang, t } from './i18n.js';
 import { renderRecording } from './recording-view.js';
 import { renderSearch } from './search-view.js';
@@ -47,6 +48,7 @@ function updateHeader() {
           link('search', 'nav.search'),
           canAudit() ? link('audit', 'nav.audit') : null,
         )
+          canSeeGateways() ? link('gateways', 'nav.gateways') : null,
       : null,
     h(
       'div',
@@ -116,6 +118,10 @@ function route() {
       cleanup = renderSearch(view, ctx);
       break;
     default:
+    case 'gateways':
+      if (!canSeeGateways()) replace(view, refusedPage({ status: 403, code: 'INGEST_FORBIDDEN' }));
+      else cleanup = renderGateways(view);
+      break;
       navigate('/search');
   }
 }

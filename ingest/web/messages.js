@@ -175,6 +175,20 @@ const en = {
   'app.brand': 'quanlu retrieval',
   'nav.skip': 'Skip to main content',
   'nav.label': 'Main navigation',
+  // gateways' clocks (issue 10)
+  'nav.gateways': '网关时钟',
+  'gateways.title': '网关时钟',
+  'gateways.explain': '各网关时钟相对本服务器的偏差（网关测量并随状态上报）；超过限值的以警示样式显示。',
+  'gateways.none': '尚无网关上报状态。',
+  'gateways.notMeasured': '未测量',
+  'gateways.offsetMs': '{ms} 毫秒',
+  'gateways.online': '在线',
+  'gateways.offline': '离线',
+  'gateways.beyondLimit': '超过限值',
+  'gateways.col.gateway': '网关',
+  'gateways.col.online': '连接',
+  'gateways.col.offset': '时钟偏差',
+  'gateways.col.at': '状态时间',
   'nav.search': 'Find cases',
   'nav.audit': 'Audit log',
   'nav.signOut': 'Sign out',
@@ -338,3 +352,18 @@ const en = {
 
 /** Every message by language, same keys in each. */
 export const messages = { 'zh-CN': zh, en };
+  // gateways' clocks (issue 10)
+  'nav.gateways': 'Gateway clocks',
+  'gateways.title': 'Gateway clocks',
+  'gateways.explain':
+    "Each gateway's clock against this server's, as the gateway measured it and last reported it; beyond the limit in warning style.",
+  'gateways.none': 'No gateway has reported its status yet.',
+  'gateways.notMeasured': 'not measured',
+  'gateways.offsetMs': '{ms} ms',
+  'gateways.online': 'online',
+  'gateways.offline': 'offline',
+  'gateways.beyondLimit': 'beyond the limit',
+  'gateways.col.gateway': 'Gateway',
+  'gateways.col.online': 'Connection',
+  'gateways.col.offset': 'Clock offset',
+  'gateways.col.at': 'Status time',

@@ -38,7 +38,7 @@ function literals(text: string): string[] {
 }
 
 const KEY_NAMESPACES =
-  /^(app|nav|lang|header|role|common|signIn|session|search|pager|recording|player|verify|timeline|gap|reason|audit|action|refused|failed|error)\.[\w.-]+$/;
+  /^(app|nav|lang|header|role|common|signIn|session|search|pager|recording|player|verify|timeline|gap|reason|audit|action|refused|failed|error|gateways)\.[\w.-]+$/;
 
 t.test('zh-CN is the default language and both languages have exactly the same keys', async (t) => {
   t.same(LANGUAGES, ['zh-CN', 'en']);
