@@ -19,6 +19,7 @@ import { registerDockRoutes } from './api/dock-routes.ts';
 import { registerLogRoutes } from './api/log-routes.ts';
 import { registerMediaRoutes } from './api/media-routes.ts';
 import { registerReferenceRoutes } from './api/reference-routes.ts';
+import { registerRetentionRoutes } from './api/retention-routes.ts';
 import { registerErrorHandler, registerReadyRoute, registerRoutes } from './api/routes.ts';
 import { consoleCsp, mediaOriginsFor, registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
@@ -40,6 +41,7 @@ import { loadOrCreateLogKey } from './log/log-key.ts';
 import { TransparencyLog } from './log/transparency-log.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { registerReportRoutes } from './reports/report-routes.ts';
+import { Retention } from './retention/retention-service.ts';
 import { loadOrCreateIngestSecret } from './secret-file.ts';
 
 /** Collaborators an ingest can be given; each has a default. */
@@ -218,6 +220,20 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     registerWebRoutes(http, { mediaOrigins: mediaOriginsFor(config.store) });
     registerLogRoutes(http, transparencyLog, logKey);
     registerDockRoutes(http, db, clock, (event, at) => repo.appendAudit(event, at));
+    // Retention (issue 9): classes, legal holds, deletion by an admin leaving a tombstone in the log.
+    const retention = new Retention({
+      db,
+      store,
+      keyPair: logKey,
+      clock,
+      onTombstone: () => transparencyLog.sequence(),
+      log: log.child({ component: 'retention' }),
+    });
+    registerRetentionRoutes(http, {
+      retention,
+      audit: (event, at) => repo.appendAudit(event, at),
+      now: () => clock.now(),
+    });
     registerReferenceRoutes(http, { repo, clock }); // officer list and case look-up for consoles (issue 6)
     // Operations (issue 9): Prometheus metrics at /metrics, readiness at /api/v1/ready.
     const metrics = createIngestMetrics({ node: config.node, consumer, db, repo, mqtt: client });

@@ -156,6 +156,10 @@ const HTTP_STATUS: Record<string, number> = {
   INGEST_ACCOUNT_LOCKED: 423,
   INGEST_WEAK_PASSWORD: 400,
   INGEST_COMMAND_TIMEOUT: 504,
+  INGEST_RETENTION_UNEXPIRED: 409,
+  INGEST_RETENTION_PERMANENT: 409,
+  INGEST_RETENTION_HELD: 409,
+  INGEST_RETENTION_DELETED: 410,
 };
 
 /** The one HTTP error handler: coded errors become their status; nothing else leaks a stack. */

@@ -28,6 +28,12 @@ export const AUDIT_ACTIONS = [
   // body-worn docks (issue 7): a device bound to an officer, footage assigned to a case
   'device-assign',
   'footage-assign',
+  // retention (issue 9): a class set, a legal hold taken or released, a recording deleted, a deletion refused
+  'retention-set',
+  'legal-hold',
+  'legal-hold-release',
+  'retention-delete',
+  'retention-refused',
 ] as const;
 /** An audited action. */
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

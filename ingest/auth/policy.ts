@@ -53,6 +53,15 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'GET /api/v1/dock/proposals': ['admin', 'supervisor', 'auditor'],
   // The officer list the gateway consoles sync (issue 6): anyone signed in reads it, admins replace it.
   'PUT /api/v1/officers': ADMIN,
+  // Retention (issue 9): only admins change classes, holds, or delete; oversight reads.
+  'GET /api/v1/recordings/:id/retention': ['admin', 'supervisor', 'auditor'],
+  'POST /api/v1/recordings/:id/retention/delete': ADMIN,
+  'GET /api/v1/retention/rules': ['admin', 'supervisor', 'auditor'],
+  'PUT /api/v1/retention/rules': ADMIN,
+  'GET /api/v1/retention/holds': ['admin', 'supervisor', 'auditor'],
+  'POST /api/v1/retention/holds': ADMIN,
+  'POST /api/v1/retention/holds/:id/release': ADMIN,
+  'GET /api/v1/retention/expired': OVERSIGHT,
 };
 
 /** The key of a route in the tables above. */

@@ -31,6 +31,11 @@ export const AUDIT_ACTIONS = [
   'officers-import',
   'device-assign',
   'footage-assign',
+  'retention-set',
+  'legal-hold',
+  'legal-hold-release',
+  'retention-delete',
+  'retention-refused',
 ];
 
 /** An action in words (unknown actions show as they are). */

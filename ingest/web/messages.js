@@ -144,6 +144,11 @@ const zh = {
   'action.officers-import': '导入执法人员名单',
   'action.device-assign': '绑定执法记录仪与执法人员',
   'action.footage-assign': '将执法记录仪视音频关联到案件',
+  'action.retention-set': '设置保存期限',
+  'action.legal-hold': '设置法律保全（冻结删除）',
+  'action.legal-hold-release': '解除法律保全',
+  'action.retention-delete': '保存期满删除音像记录',
+  'action.retention-refused': '删除被拒绝',
 
   'refused.title': '无权访问',
   'refused.back': '返回案件检索',
@@ -322,6 +327,11 @@ const en = {
   'action.officers-import': 'imported the officer list',
   'action.device-assign': 'bound a body-worn device to an officer',
   'action.footage-assign': 'assigned body-worn footage to a case',
+  'action.retention-set': 'set a retention class',
+  'action.legal-hold': 'placed a legal hold',
+  'action.legal-hold-release': 'released a legal hold',
+  'action.retention-delete': 'deleted a recording at the end of its retention',
+  'action.retention-refused': 'deletion refused',
 
   'refused.title': 'Access refused',
   'refused.back': 'Back to case search',
