@@ -75,8 +75,9 @@ export async function removeObject(t: LockTarget, sha256: string): Promise<void>
         if (v.name === key) versions.push(v.versionId && v.versionId !== 'null' ? v.versionId : null);
       }
     } catch (err) {
-      // A store without versioning support answers the version listing as an error: one plain DELETE.
-      if (s3Code(err) !== 'NotImplemented') throw err;
+      // A store without versioning answers the version listing with an error (s3rver: MethodNotAllowed):
+      // one plain DELETE then removes the object.
+      if (s3Code(err) !== 'NotImplemented' && s3Code(err) !== 'MethodNotAllowed') throw err;
     }
     if (versions.length === 0) versions.push(null);
     for (const versionId of versions)
