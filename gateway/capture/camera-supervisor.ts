@@ -10,9 +10,13 @@ import type { GapReason } from '../../protocol/entry.ts';
 import type { Clock } from '../../protocol/time.ts';
 import { type AudioPlan, type CaptureInput, PROGRESS_PERIOD_SECONDS } from './ffmpeg-args.ts';
 import { type CompletedSegment, type RunExit, SegmenterRun } from './segmenter.ts';
+import { SharedTicker } from './shared-ticker.ts';
 
 /** How often a run's watchdog checks the stall, segment and validity rules. */
 const WATCHDOG_MS = 1000;
+
+/** Every run's watchdog looks on the same tick: one wake-up a second for a whole room. */
+const watchdogTicker = new SharedTicker(WATCHDOG_MS);
 
 /** A hole smaller than this at a run's start is absorbed into the first segment rather than written as a gap. */
 export const ABSORB_MS = 100;
@@ -232,14 +236,6 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     this.#lastListedAt = startedAt;
     this.#invalidStreak = 0;
     let lastOutTime = 0;
-    run.on('progress', (p) => {
-      // The segment muxer reports no total_size; media time advancing is what proves packets flow.
-      if (p.totalSize > lastSize || p.outTimeUs > lastOutTime) {
-        lastSize = Math.max(lastSize, p.totalSize);
-        lastOutTime = Math.max(lastOutTime, p.outTimeUs);
-        lastGrowth = o.clock.now();
-      }
-    });
     run.on('segment', (seg: CompletedSegment) => {
       this.#fileNo++;
       const now = o.clock.now();
@@ -273,9 +269,17 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     const nextDue = o.segmentSeconds * 2000 + 1000;
     // Progress comes once a period: a stall limit shorter than two would kill a healthy run.
     const stallMs = Math.max(o.stallSeconds, 2 * PROGRESS_PERIOD_SECONDS) * 1000;
-    // The rules count seconds, so the run's one watchdog looks once a second.
-    const watchdog = setInterval(() => {
+    // The rules count seconds, so the run's watchdog looks once a second, on the room's shared tick.
+    const unsubscribe = watchdogTicker.subscribe(() => {
       const now = o.clock.now();
+      // ffmpeg's progress file, read now: the segment muxer reports no total_size, so media time advancing
+      // is what proves packets flow. A report is at most a period plus a tick old when read.
+      const p = run.progress();
+      if (p && (p.totalSize > lastSize || p.outTimeUs > lastOutTime)) {
+        lastSize = Math.max(lastSize, p.totalSize);
+        lastOutTime = Math.max(lastOutTime, p.outTimeUs);
+        lastGrowth = now;
+      }
       if (now - lastGrowth > stallMs && (produced || now - startedAt > firstDue)) {
         this.#pending = {
           reason: 'source-lost',
@@ -293,12 +297,12 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
         this.#pending = { reason: 'segment-invalid', detail: 'two segments in a row came out incomplete' };
         void run.kill();
       }
-    }, WATCHDOG_MS);
+    });
     try {
       const exit = await run.start();
       onExit(exit);
     } finally {
-      clearInterval(watchdog);
+      unsubscribe();
       this.#run = null;
     }
     return produced;

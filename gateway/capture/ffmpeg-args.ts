@@ -34,13 +34,16 @@ export interface SegmenterPlan {
   outputPattern: string;
   /** Number of the first segment file of this run. */
   startNumber: number;
-  /** The file descriptor ffmpeg writes progress to (key=value blocks). */
-  progressFd: number;
+  /**
+   * The file ffmpeg appends its progress blocks (key=value lines) to, once a period. A file, not a pipe: the
+   * camera's watchdog reads its tail when it looks, so a report wakes nothing (~250 bytes a second).
+   */
+  progressPath: string;
 }
 
 /**
- * How often ffmpeg reports progress, in seconds. The stall rule counts whole seconds (5 by default), so a
- * report a second is enough; every report wakes the gateway's event loop.
+ * How often ffmpeg reports progress, in seconds. The stall rule counts whole seconds (5 by default) and the
+ * watchdog looks once a second, so a report a second is enough.
  */
 export const PROGRESS_PERIOD_SECONDS = 1;
 
@@ -155,7 +158,8 @@ export function segmenterArgs(plan: SegmenterPlan): string[] {
     'warning',
     '-nostats',
     '-progress',
-    `pipe:${plan.progressFd}`,
+    // file: so that a colon in the path is never read as a protocol name.
+    `file:${plan.progressPath}`,
     '-stats_period',
     String(PROGRESS_PERIOD_SECONDS),
     ...inputArgs(plan.input, plan.segmentSeconds),

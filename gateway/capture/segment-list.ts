@@ -55,3 +55,24 @@ export class ProgressParser {
     return done;
   }
 }
+
+/** What the last complete progress block says: bytes written and media time reached. */
+export interface ProgressReading {
+  totalSize: number;
+  outTimeUs: number;
+}
+
+/**
+ * The last complete block in the tail of a progress file (which may begin mid-block), or null when the
+ * tail holds none. Missing or non-numeric figures read as 0 (the segment muxer reports no total_size).
+ */
+export function lastProgress(tail: string): ProgressReading | null {
+  const blocks = new ProgressParser().push(tail);
+  const block = blocks.at(-1);
+  if (!block) return null;
+  const num = (v: string | undefined) => {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : 0;
+  };
+  return { totalSize: num(block.total_size), outTimeUs: num(block.out_time_us) };
+}

@@ -1,11 +1,17 @@
 /** @module One ffmpeg segmenter process: spawns it, announces completed segments and progress, stops it cleanly. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { SegmenterPlan } from './ffmpeg-args.ts';
 import { segmenterArgs } from './ffmpeg-args.ts';
-import { LineSplitter, type ListedSegment, ProgressParser, parseSegmentLine } from './segment-list.ts';
+import {
+  LineSplitter,
+  type ListedSegment,
+  lastProgress,
+  type ProgressReading,
+  parseSegmentLine,
+} from './segment-list.ts';
 
 /** How a run ended. */
 export interface RunExit {
@@ -25,11 +31,11 @@ export interface CompletedSegment extends ListedSegment {
 /** Events of a run. */
 export interface SegmenterEvents {
   segment: [CompletedSegment];
-  progress: [{ totalSize: number; outTimeUs: number }];
   exit: [RunExit];
 }
 
-const PROGRESS_FD = 3;
+/** Bytes read from the end of the progress file: several blocks of ~250 bytes, so one is whole. */
+const PROGRESS_TAIL = 2048;
 
 /** One ffmpeg process cutting one source into segments in `outDir`. */
 export class SegmenterRun extends EventEmitter<SegmenterEvents> {
@@ -40,16 +46,24 @@ export class SegmenterRun extends EventEmitter<SegmenterEvents> {
   #requested = false;
   #stderr: string[] = [];
   #exited: Promise<RunExit> | null = null;
+  #progressFd: number | null = null;
+  #progressSize = 0;
+  #progress: ProgressReading | null = null;
+  readonly #tail = Buffer.allocUnsafe(PROGRESS_TAIL);
 
   constructor(
-    plan: Omit<SegmenterPlan, 'progressFd' | 'outputPattern'>,
+    plan: Omit<SegmenterPlan, 'progressPath' | 'outputPattern'>,
     outDir: string,
     filePrefix: string,
     ffmpeg = 'ffmpeg',
   ) {
     super();
     this.#outDir = outDir;
-    this.#plan = { ...plan, progressFd: PROGRESS_FD, outputPattern: join(outDir, `${filePrefix}-%06d.ts`) };
+    this.#plan = {
+      ...plan,
+      progressPath: join(outDir, `${filePrefix}.progress`),
+      outputPattern: join(outDir, `${filePrefix}-%06d.ts`),
+    };
     this.#ffmpeg = ffmpeg;
   }
 
@@ -63,27 +77,46 @@ export class SegmenterRun extends EventEmitter<SegmenterEvents> {
     return this.#child?.pid;
   }
 
+  /**
+   * ffmpeg's last complete progress report, read from the tail of its progress file (null before the first):
+   * called by the watchdog when it looks. Reads nothing when the file has not grown since the last call.
+   */
+  progress(): ProgressReading | null {
+    try {
+      this.#progressFd ??= openSync(this.#plan.progressPath, 'r');
+      const size = fstatSync(this.#progressFd).size;
+      if (size === this.#progressSize) return this.#progress;
+      this.#progressSize = size;
+      const length = Math.min(size, PROGRESS_TAIL);
+      const n = readSync(this.#progressFd, this.#tail, 0, length, size - length);
+      this.#progress = lastProgress(this.#tail.toString('latin1', 0, n)) ?? this.#progress;
+    } catch {
+      // not written yet (ffmpeg starting), or gone: no news
+    }
+    return this.#progress;
+  }
+
+  /** Closes and removes the progress file once ffmpeg has exited. */
+  #dropProgress(): void {
+    if (this.#progressFd !== null) closeSync(this.#progressFd);
+    this.#progressFd = null;
+    try {
+      unlinkSync(this.#plan.progressPath);
+    } catch {
+      // never created
+    }
+  }
+
   /** Starts ffmpeg. Resolves the returned promise when it exits, however it exits. */
   start(): Promise<RunExit> {
     if (this.#exited) return this.#exited;
-    const child = spawn(this.#ffmpeg, this.args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.#ffmpeg, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     const list = new LineSplitter();
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       for (const line of list.push(chunk)) {
         const seg = parseSegmentLine(line);
         if (seg) this.emit('segment', { ...seg, path: join(this.#outDir, seg.name) });
-      }
-    });
-    const progress = new ProgressParser();
-    (child.stdio[PROGRESS_FD] as Readable | null)?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const block of progress.push(chunk)) {
-        const totalSize = Number(block.total_size);
-        const outTimeUs = Number(block.out_time_us);
-        this.emit('progress', {
-          totalSize: Number.isFinite(totalSize) ? totalSize : 0,
-          outTimeUs: Number.isFinite(outTimeUs) ? outTimeUs : 0,
-        });
       }
     });
     const errLines = new LineSplitter();
@@ -97,6 +130,7 @@ export class SegmenterRun extends EventEmitter<SegmenterEvents> {
         if (done) return;
         done = true;
         if (extra) this.#stderr.push(extra);
+        this.#dropProgress();
         const exit: RunExit = {
           code,
           signal,

@@ -5,14 +5,20 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { audioPlanFor, drawtextEscape, probeArgs, segmenterArgs } from '../../gateway/capture/ffmpeg-args.ts';
 import { classifyProbeError, rememberedProbe, type SourceStreams } from '../../gateway/capture/probe.ts';
-import { LineSplitter, ProgressParser, parseSegmentLine } from '../../gateway/capture/segment-list.ts';
+import {
+  LineSplitter,
+  lastProgress,
+  ProgressParser,
+  parseSegmentLine,
+} from '../../gateway/capture/segment-list.ts';
+import { SharedTicker } from '../../gateway/capture/shared-ticker.ts';
 import { TsInspector, type TsSummary } from '../../gateway/capture/ts-inspect.ts';
 
 const base = {
   segmentSeconds: 4,
   outputPattern: '/spool/staging/cam-1/r1-%06d.ts',
   startNumber: 7,
-  progressFd: 3,
+  progressPath: '/spool/staging/cam-1/r1.progress',
 };
 
 function after(args: string[], flag: string): string | undefined {
@@ -37,7 +43,11 @@ t.test('an RTSP camera is recorded by stream copy over TCP, segments listed as C
   t.equal(after(args, '-segment_list'), 'pipe:1');
   t.equal(after(args, '-segment_list_type'), 'csv');
   t.equal(after(args, '-segment_start_number'), '7');
-  t.equal(after(args, '-progress'), 'pipe:3');
+  t.equal(
+    after(args, '-progress'),
+    'file:/spool/staging/cam-1/r1.progress',
+    'progress to a file, read by the watchdog',
+  );
   t.equal(after(args, '-stats_period'), '1', 'progress once a second: the stall rule counts seconds');
   t.equal(args.at(-1), '/spool/staging/cam-1/r1-%06d.ts');
   t.notOk(args.includes('libx264'), 'no encoder for a camera');
@@ -177,6 +187,44 @@ t.test('progress blocks parse as they complete', async (t) => {
   const [block] = p.push('progress=continue\nframe=2\n');
   t.equal(block?.total_size, '100');
   t.equal(block?.progress, 'continue');
+});
+
+t.test('the tail of a progress file: its last whole block, wherever the tail begins', async (t) => {
+  const block = (us: number) => `frame=${us}\ntotal_size=N/A\nout_time_us=${us}\nprogress=continue\n`;
+  const file = `${block(1000000)}${block(2000000)}${block(3000000)}frame=4\nout_time_us=40`;
+  t.same(lastProgress(file.slice(20)), { totalSize: 0, outTimeUs: 3000000 }, 'a partial block is not read');
+  t.equal(lastProgress('_us=3\nframe=4\n'), null, 'no whole block');
+  t.same(lastProgress(`${block(5)}`.replace('continue', 'end')), { totalSize: 0, outTimeUs: 5 });
+});
+
+t.test('one shared timer ticks every subscriber, and stops with the last', async (t) => {
+  const ticker = new SharedTicker(10);
+  const seen: string[] = [];
+  let twice: () => void = () => {};
+  const ticked = new Promise<void>((r) => {
+    twice = r;
+  });
+  const a = ticker.subscribe(() => {
+    seen.push('a');
+    if (seen.filter((x) => x === 'a').length === 2) twice();
+  });
+  const b = ticker.subscribe(() => {
+    seen.push('b');
+    throw new Error('a failing watchdog');
+  });
+  const errors: unknown[] = [];
+  const onError = (err: unknown) => errors.push(err);
+  process.on('uncaughtException', onError);
+  t.teardown(() => process.off('uncaughtException', onError));
+  await ticked;
+  a();
+  b();
+  await new Promise((r) => setImmediate(r));
+  const n = seen.length;
+  t.same(seen.slice(0, 4), ['a', 'b', 'a', 'b'], 'both on each tick, b still ticked after it threw');
+  t.ok(errors.length >= 1, 'a subscriber that throws is reported');
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(seen.length, n, 'no tick after the last unsubscribe');
 });
 
 /** One second of H.264 + AAC in MPEG-TS, made by ffmpeg in a temp folder removed after `t`. */

@@ -13,7 +13,12 @@ import { startRtspServer } from '../helpers/rtsp-server.ts';
 const quiet = pino({ level: 'silent' });
 
 t.test('a microphone run maps only audio and never video', async (t) => {
-  const common = { segmentSeconds: 2, outputPattern: '/s/m-%06d.ts', startNumber: 0, progressFd: 3 };
+  const common = {
+    segmentSeconds: 2,
+    outputPattern: '/s/m-%06d.ts',
+    startNumber: 0,
+    progressPath: '/s/m.progress',
+  };
   const tone = segmenterArgs({ ...common, input: { kind: 'synthetic-tone', toneHz: 660 }, audio: 'aac' });
   t.ok(tone.includes('-vn'), 'no video from a tone');
   t.equal(tone[tone.indexOf('-map') + 1], '0:a:0');
