@@ -114,35 +114,6 @@ export const GatewayConfig = z
       })
       .prefault({})
       .describe('where evidence goes (上传): the ingest broker and object store'),
-    console: z
-      .strictObject({
-        host: z.string().min(1).default('127.0.0.1').describe('address the operator console listens on'),
-        port: z
-          .number()
-          .int()
-          .min(0)
-          .max(65535)
-          .default(8090)
-          .describe('port of the operator console; 0: any free port'),
-        officersFile: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            'officer list (执法人员名单; YAML or JSON, officers: [{id, name}]) that Start checks credential numbers against; unset: the form of a number only',
-          ),
-        startReserveMiB: z
-          .number()
-          .int()
-          .min(0)
-          .default(1024)
-          .describe(
-            'refuse to start a recording (GW_DISK_FULL) when the spool disk has less than this many MiB free; a running recording goes on',
-          ),
-        diskLowMiB: z
-          .number()
-          .int()
-          .min(0)
     // trusted time (issue 10): the gateway measures its clock against the ingest's over MQTT
     clock: z
       .strictObject({
@@ -183,6 +154,35 @@ export const GatewayConfig = z
       .describe(
         "clock sync (时间同步) against the ingest; the alarm limit is the room profile's maxClockOffsetMs",
       ),
+    console: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('address the operator console listens on'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(8090)
+          .describe('port of the operator console; 0: any free port'),
+        officersFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'officer list (执法人员名单; YAML or JSON, officers: [{id, name}]) that Start checks credential numbers against; unset: the form of a number only',
+          ),
+        startReserveMiB: z
+          .number()
+          .int()
+          .min(0)
+          .default(1024)
+          .describe(
+            'refuse to start a recording (GW_DISK_FULL) when the spool disk has less than this many MiB free; a running recording goes on',
+          ),
+        diskLowMiB: z
+          .number()
+          .int()
+          .min(0)
           .default(4096)
           .describe('alarm "disk-low" when the spool disk has less than this many MiB free'),
         ingestUnreachableSeconds: z

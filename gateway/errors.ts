@@ -46,14 +46,14 @@ export const GATEWAY_ERRORS = {
   GW_UPLINK_OBJECT: 'an object could not be uploaded to the store; it stays in the spool and is retried',
   GW_UPLINK_PUBLISH: 'an entry could not be published to the broker; it stays in the spool and is retried',
   GW_UPLINK_ACK_INVALID: 'an acknowledgement from the ingest does not parse or names an unknown entry',
+  GW_CLOCK_SYNC:
+    'the gateway could not measure its clock against the ingest (no answer, or an answer that does not parse); entries carry the last reading, then source "stale"',
   GW_SPOOL_FULL: 'the spool has no room for new evidence; nothing unacknowledged is evicted',
   GW_SPOOL_IO: 'the spool could not write or sync a file',
   GW_SPOOL_UNKNOWN_ENTRY: 'the spool holds no entry with that hash',
   GW_SPOOL_STATE: 'an entry cannot move to that state from its current one',
   GW_SPOOL_INVALID_INPUT: 'an entry, object or name handed to the spool fails its schema, hash or size',
   // docks: body-worn recorders offloaded at a dock station (gateway/dock, issue 7)
-  GW_CLOCK_SYNC:
-    'the gateway could not measure its clock against the ingest (no answer, or an answer that does not parse); entries carry the last reading, then source "stale"',
   GW_DOCK_DEVICE_UNKNOWN:
     'a docked volume has no device serial the dock-station profile can read; nothing is read',
   GW_DOCK_OFFICER_UNKNOWN:

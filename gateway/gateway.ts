@@ -129,7 +129,6 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     const u = deps.uplink;
     const client = connectGatewayMqtt(u.mqttUrl, config.gateway.id, identity.keyPair, clock);
     mqttClient = client;
-    uplink = new Uplink({
     clockSync = new ClockSync({
       gateway: config.gateway.id,
       mqtt: client,
@@ -140,6 +139,7 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
       everyMs: config.clock.syncSeconds * 1000,
       staleAfterMs: config.clock.staleSeconds * 1000,
     });
+    uplink = new Uplink({
       gateway: config.gateway.id,
       spool,
       store: u.store,
@@ -191,19 +191,19 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
     mqtt: mqttClient,
     dock,
     log,
-    async start() {
     clockSync,
     clockReading,
+    async start() {
       await recorder.resume();
       uplink?.start();
-      await dock?.start();
       clockSync?.start();
+      await dock?.start();
     },
     async close() {
       await dock?.stop();
       await recorder.shutdown();
-      if (uplink) {
       await clockSync?.stop();
+      if (uplink) {
         await uplink.stop();
         await mqttClient?.endAsync();
       }

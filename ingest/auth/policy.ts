@@ -28,10 +28,10 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'PATCH /api/v1/users/:username': ADMIN,
   'POST /api/v1/users/:username/tokens': ADMIN,
   'GET /api/v1/gateways': OVERSIGHT,
-  'POST /api/v1/gateways/:fingerprint/approve': ADMIN,
-  'POST /api/v1/gateways/:fingerprint/revoke': ADMIN,
   // Trusted time (issue 10): each gateway's clock offset, for supervisors and auditors.
   'GET /api/v1/gateways/clocks': ['admin', 'supervisor', 'auditor'],
+  'POST /api/v1/gateways/:fingerprint/approve': ADMIN,
+  'POST /api/v1/gateways/:fingerprint/revoke': ADMIN,
   'GET /api/v1/audit': OVERSIGHT,
   'GET /api/v1/audit/verify': OVERSIGHT,
   'POST /api/v1/log/tree-head': ADMIN,

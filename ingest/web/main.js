@@ -47,8 +47,8 @@ function updateHeader() {
           { 'aria-label': t('nav.label') },
           link('search', 'nav.search'),
           canAudit() ? link('audit', 'nav.audit') : null,
-        )
           canSeeGateways() ? link('gateways', 'nav.gateways') : null,
+        )
       : null,
     h(
       'div',
@@ -117,11 +117,11 @@ function route() {
     case 'search':
       cleanup = renderSearch(view, ctx);
       break;
-    default:
     case 'gateways':
       if (!canSeeGateways()) replace(view, refusedPage({ status: 403, code: 'INGEST_FORBIDDEN' }));
       else cleanup = renderGateways(view);
       break;
+    default:
       navigate('/search');
   }
 }

@@ -173,13 +173,6 @@ const zh = {
   'error.CONSOLE_NO_MSE': '此浏览器不支持播放（缺少媒体源扩展）。',
   'error.sessionCheck': '无法确认登录状态，请重新登录。',
   'error.unknown': '出错了（{code}）。',
-};
-
-const en = {
-  'app.title': 'quanlu · retrieval and audit',
-  'app.brand': 'quanlu retrieval',
-  'nav.skip': 'Skip to main content',
-  'nav.label': 'Main navigation',
   // gateways' clocks (issue 10)
   'nav.gateways': '网关时钟',
   'gateways.title': '网关时钟',
@@ -194,6 +187,13 @@ const en = {
   'gateways.col.online': '连接',
   'gateways.col.offset': '时钟偏差',
   'gateways.col.at': '状态时间',
+};
+
+const en = {
+  'app.title': 'quanlu · retrieval and audit',
+  'app.brand': 'quanlu retrieval',
+  'nav.skip': 'Skip to main content',
+  'nav.label': 'Main navigation',
   'nav.search': 'Find cases',
   'nav.audit': 'Audit log',
   'nav.signOut': 'Sign out',
@@ -358,10 +358,6 @@ const en = {
   'error.CONSOLE_NO_MSE': 'This browser cannot play the recordings (no Media Source Extensions).',
   'error.sessionCheck': 'Could not check whether you are signed in. Please sign in.',
   'error.unknown': 'Something went wrong ({code}).',
-};
-
-/** Every message by language, same keys in each. */
-export const messages = { 'zh-CN': zh, en };
   // gateways' clocks (issue 10)
   'nav.gateways': 'Gateway clocks',
   'gateways.title': 'Gateway clocks',
@@ -377,3 +373,7 @@ export const messages = { 'zh-CN': zh, en };
   'gateways.col.online': 'Connection',
   'gateways.col.offset': 'Clock offset',
   'gateways.col.at': 'Status time',
+};
+
+/** Every message by language, same keys in each. */
+export const messages = { 'zh-CN': zh, en };
