@@ -36,6 +36,9 @@ export const PACKAGE_FINDING_CODES = {
   PACKAGE_SIGNATURE_INVALID:
     'the package signature is missing, names another key, or does not sign this tag manifest',
   REPORT_MISMATCH: 'the report does not match the entries and the tree head it describes',
+  TOMBSTONE_INVALID:
+    'a tombstone is malformed, does not hash to its hash, or is not signed by the ingest key',
+  TOMBSTONE_MISMATCH: 'the tombstones and the deleted recordings named by package.json differ',
 } as const;
 /** A package finding code. */
 export type PackageFindingCode = keyof typeof PACKAGE_FINDING_CODES;

@@ -16,6 +16,11 @@ export function renderPackageReport(report: PackageReport, bag: string, keysFrom
   );
   out.push(`  inclusion proofs verified: ${report.proofsChecked} of ${report.chains.entries} entries`);
   out.push(`  audit records: ${report.auditRecords}`);
+  for (const d of report.deletions)
+    out.push(
+      `  deleted at the end of retention: recording ${d.recording} on ${d.deletedAt} by ${d.deletedBy} ` +
+        `(${d.retention.class}, ${d.retention.basis}, kept until ${d.retention.retainUntil}; ${d.reason}); tombstone ${d.hash}`,
+    );
   for (const f of report.findings)
     out.push(
       `  ${f.severity === 'error' ? '✗' : '!'} ${f.code}${f.file ? ` [${f.file}]` : ''}: ${f.message}`,

@@ -28,6 +28,7 @@ import {
   type PackageFinding,
 } from './package-checks.ts';
 import { type ReadProgress, readFolder } from './read-folder.ts';
+import { checkTombstones, type DeletionSeen } from './tombstone-check.ts';
 
 /** The verdict on a package. */
 export interface PackageReport {
@@ -37,6 +38,8 @@ export interface PackageReport {
   treeHead: TreeHead | null;
   ingestKeyFrom: string;
   proofsChecked: number;
+  /** Recordings of the case deleted at the end of retention, from tombstones that verify [EVIDENCE §22]. */
+  deletions: DeletionSeen[];
   auditRecords: number;
   payloadFiles: number;
 }
@@ -181,8 +184,16 @@ export async function verifyPackage(
     if (v && typeof v.hash === 'string' && v.entry && typeof v.entry === 'object')
       envelopes.push({ hash: v.hash, entry: v.entry as Record<string, unknown> });
   }
+  // Tombstones [EVIDENCE §22]: recordings deleted at the end of retention, each proved in the log like an entry.
+  const info = checkPackageInfo(await readText(join(data, PACKAGE_FILES.info)));
+  const tombstones = checkTombstones(
+    ((await readText(join(data, PACKAGE_FILES.tombstones))) ?? '').split('\n'),
+    typeof key === 'string' ? null : key,
+    info.info,
+  );
+  findings.push(...tombstones.findings);
   const proofs = checkProofs(
-    envelopes.map((e) => e.hash),
+    [...envelopes.map((e) => e.hash), ...tombstones.hashes],
     ((await readText(join(data, PACKAGE_FILES.inclusion))) ?? '').split('\n'),
     signed.head,
   );
@@ -199,7 +210,6 @@ export async function verifyPackage(
   }
 
   // The package description, the audit records, and the report.
-  const info = checkPackageInfo(await readText(join(data, PACKAGE_FILES.info)));
   findings.push(...info.findings);
   const auditText = await readText(join(data, PACKAGE_FILES.audit));
   const audit = checkAudit((auditText ?? '').split('\n'), info.info, signed.head);
@@ -215,6 +225,7 @@ export async function verifyPackage(
     treeHead: signed.head,
     ingestKeyFrom: opts.ingestKey ?? `${PAYLOAD_DIR}/${PACKAGE_FILES.logKey} (in the package)`,
     proofsChecked: proofs.checked,
+    deletions: tombstones.deletions,
     auditRecords: audit.checked,
     payloadFiles: files.size,
   };

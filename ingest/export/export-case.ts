@@ -18,6 +18,7 @@ import type { AuditRecord } from '../auth/audit-chain.ts';
 import { appendAudit, searchAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/open-database.ts';
 import type { Repository } from '../db/repository.ts';
+import { tombstonesOfCase } from '../db/retention-store.ts';
 import { IngestError } from '../errors.ts';
 import { logKeyFile } from '../log/log-key.ts';
 import type { TransparencyLog } from '../log/transparency-log.ts';
@@ -126,9 +127,13 @@ async function caseRecordings(repo: Repository, caseId: string): Promise<string[
 export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise<ExportResult> {
   const clock = deps.clock ?? systemClock;
   const progress = opts.progress ?? {};
-  const recordings = await caseRecordings(deps.repo, opts.caseId);
-  if (recordings.length === 0)
+  const all = await caseRecordings(deps.repo, opts.caseId);
+  if (all.length === 0)
     throw new IngestError('INGEST_EXPORT_CASE_UNKNOWN', `no recording is indexed for case ${opts.caseId}`);
+  // Recordings deleted at the end of retention: their tombstones stand for them [EVIDENCE §22].
+  const tombstones = await tombstonesOfCase(deps.db.pool, opts.caseId);
+  const deleted = new Set(tombstones.map((x) => x.recording));
+  const recordings = all.filter((r) => !deleted.has(r));
   await emptyTarget(opts.out);
   const data = join(opts.out, PAYLOAD_DIR);
   const manifest: ManifestLine[] = [];
@@ -205,17 +210,24 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
   payloadBytes += await put(PACKAGE_FILES.treeHead, `${JSON.stringify(sth, null, 2)}\n`);
   await mkdir(dirname(join(data, PACKAGE_FILES.inclusion)), { recursive: true });
   const proofs = new PayloadWriter(join(data, PACKAGE_FILES.inclusion));
-  for (let i = 0; i < hashes.length; i += 1000) {
-    for (const p of await deps.log.inclusionMany(hashes.slice(i, i + 1000), sth.head.size))
+  const proved = [...hashes, ...tombstones.map((x) => x.hash)];
+  for (let i = 0; i < proved.length; i += 1000) {
+    for (const p of await deps.log.inclusionMany(proved.slice(i, i + 1000), sth.head.size))
       await proofs.write(`${canonicalText(p)}\n`);
   }
   manifest.push({ path: `${PAYLOAD_DIR}/${PACKAGE_FILES.inclusion}`, sha256: await proofs.close() });
   payloadBytes += proofs.bytes;
 
+  if (tombstones.length > 0)
+    payloadBytes += await put(
+      PACKAGE_FILES.tombstones,
+      tombstones.map((x) => `{"tombstone":${x.text},"hash":"${x.hash}","sig":"${x.sig}"}\n`).join(''),
+    );
+
   // 5. The audit records of the case's recordings up to the signed audit head, in seq order.
   const auditSize = sth.head.audit?.size ?? 0;
   const audit: AuditRecord[] = [];
-  for (const rec of recordings) {
+  for (const rec of all) {
     for (let offset = 0; ; offset += 500) {
       const page = await searchAudit(deps.db.pool, { recording: rec, limit: 500, offset });
       audit.push(...page.items.filter((r) => r.seq < auditSize));
@@ -246,6 +258,7 @@ export async function exportCase(deps: ExportDeps, opts: ExportOptions): Promise
     exportedBy: opts.exportedBy,
     ingest: deps.node,
     recordings,
+    ...(deleted.size > 0 ? { deleted: [...deleted].sort() } : {}),
     entries: hashes.length,
     objects: objects.size,
     bytes: totalBytes,

@@ -18,6 +18,8 @@ export const PACKAGE_FILES = {
   treeHead: 'log/tree-head.json',
   /** One inclusion proof per line, one per entry in the package. */
   inclusion: 'log/inclusion.jsonl',
+  /** The signed tombstones of the case's recordings deleted at the end of retention, one per line [EVIDENCE §22]. */
+  tombstones: 'log/tombstones.jsonl',
   /** The audit records of the case's recordings, one per line, in seq order. */
   audit: 'audit/records.jsonl',
   /** The human-readable report (Chinese and English), rendered from the entries and the tree head. */
@@ -36,6 +38,12 @@ export const PackageInfo = z.strictObject({
   exportedBy: z.string().min(1).max(200),
   ingest: z.string().min(1).max(100).describe('the ingest node that made the package'),
   recordings: z.array(RecordingId),
+  deleted: z
+    .array(RecordingId)
+    .optional()
+    .describe(
+      'recordings of the case deleted at the end of retention: in log/tombstones.jsonl, not in entries/',
+    ),
   entries: z.number().int().nonnegative(),
   objects: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
