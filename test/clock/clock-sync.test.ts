@@ -48,6 +48,7 @@ t.test(
       samples: 4,
       spacingMs: 0,
       staleAfterMs: 60_000,
+      timeoutMs: 300,
     });
     t.teardown(() => sync.stop());
     t.same(sync.reading(), NO_READING, 'none before a measurement');
@@ -70,6 +71,9 @@ t.test(
     skew -= 60_001;
     const again = await sync.syncNow();
     t.equal(again?.source, 'ingest', 'a new measurement makes it fresh again');
+    await responder.stop();
+    t.equal(await sync.syncNow(), null, 'no answer: the burst fails');
+    t.same(sync.reading(), again, 'and the last good reading stays');
   },
 );
 
