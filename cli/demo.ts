@@ -14,6 +14,8 @@ import { buildGateway } from '../gateway/gateway.ts';
 import { displayFingerprint, loadOrCreateIdentity } from '../gateway/identity.ts';
 import { startIngest } from '../ingest/app.ts';
 import { demoCredentialsPath, ensureDemoUsers } from '../ingest/auth/demo-users.ts';
+import { displayCertificateFingerprint } from '../protocol/tls/certificates.ts';
+import { TLS_FILES } from '../protocol/tls/tls-files.ts';
 import { runVerify } from './verify/command.ts';
 
 /** The demo case's recording elements. */
@@ -72,12 +74,17 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   out.write(
     `ingest: MQTT ${ingest.mqttUrl} · HTTP ${ingest.httpUrl} · PGlite in ${join(data, 'ingest', 'db')}\n`,
   );
+  // TLS (issue 10): the ingest made its CA on first start; the demo gateway pins it, browsers are shown its fingerprint.
+  const ingestCa = join(data, 'ingest', 'tls', TLS_FILES.ca);
+  if (ingest.tls)
+    out.write(`ingest CA ${ingestCa} · SHA-256 ${displayCertificateFingerprint(ingest.tls.caFingerprint)}\n`);
   const demoUsers = await ensureDemoUsers(ingest.repo, join(data, 'ingest'));
   out.write(`console: ${ingest.httpUrl}/  sign in as\n`);
   for (const u of demoUsers.users) out.write(`  ${u.role.padEnd(10)} ${u.username} / ${u.password}\n`);
   if (demoUsers.created)
     out.write(`  (demo only: the passwords are kept in ${demoCredentialsPath(join(data, 'ingest'))})\n`);
-  const gw = buildGateway(loaded, { log, uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store } });
+  const tls = { caFile: ingestCa, pinFile: join(loaded.config.gateway.dataDir, 'ingest-ca.pem') };
+  const gw = buildGateway(loaded, { log, uplink: { mqttUrl: ingest.mqttUrl, store: ingest.store, tls } });
   out.write(`gateway ${gw.id} · key ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}\n`);
   await gw.start();
   // Every recording of this run is exported at the end, including those the operator starts in the console.
@@ -87,6 +94,12 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   recordings.add(running.recording);
   const operator = await serveConsole({ gateway: gw, on: () => undefined }, loaded);
   out.write(`operator console (the room's touch screen): ${operator.url}/\n`);
+  if (operator.caFingerprint) {
+    const consoleCa = join(loaded.config.gateway.dataDir, 'tls', TLS_FILES.ca);
+    out.write(
+      `operator console CA ${consoleCa} · SHA-256 ${displayCertificateFingerprint(operator.caFingerprint)}\n`,
+    );
+  }
   out.write(
     `recording ${running.recording} of case ${running.caseId} on ${running.tracks.length} synthetic cameras\n`,
   );

@@ -1,6 +1,7 @@
 /** @module The gateway configuration (网关配置): identity, room, cameras, ingest, console, spool and log. */
 import { z } from 'zod';
 import { GatewayId } from '../protocol/entry.ts';
+import { TlsSettings } from '../protocol/tls/tls-settings.ts';
 import { StoreConfig } from '../store/store-config.ts';
 import { CameraConfig, MicrophoneConfig } from './camera-config.ts';
 import { ProfileName, RoomProfile } from './room-profile.ts';
@@ -111,6 +112,34 @@ export const GatewayConfig = z
         store: StoreConfig.optional().describe(
           'object store the gateway uploads to (an S3 bucket at scale); overrides storeDir',
         ),
+        // transport security (issue 10): the ingest CA pinned at enrollment, and mutual TLS
+        tls: z
+          .strictObject({
+            caFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe("the ingest's CA certificate (PEM): the only CA trusted for mqtts"),
+            caFingerprint: z
+              .string()
+              .regex(
+                /^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/,
+                'a SHA-256 fingerprint: 64 hex digits, colons allowed',
+              )
+              .optional()
+              .describe(
+                "SHA-256 of the ingest's CA certificate, as the ingest prints it: the first connection fetches the CA, checks it and pins it in <dataDir>/ingest-ca.pem",
+              ),
+            certFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                "the gateway's client certificate (PEM) from `quanlu ingest gateways certificate`, for mutual TLS; default <dataDir>/gateway-cert.pem when that file exists",
+              ),
+          })
+          .prefault({})
+          .describe('TLS of the uplink (mqtts://); without caFile or caFingerprint the system CAs apply'),
       })
       .prefault({})
       .describe('where evidence goes (上传): the ingest broker and object store'),
@@ -192,6 +221,9 @@ export const GatewayConfig = z
           .max(3600)
           .default(30)
           .describe('alarm "ingest-unreachable" when the broker has been out of reach this many seconds'),
+        tls: TlsSettings.prefault({}).describe(
+          "TLS of the console: auto (default) makes the gateway's own CA under <dataDir>/tls; off is plain text (warned about in the log and on the page)",
+        ),
       })
       .prefault({})
       .describe("the operator's web console (操作台)"),

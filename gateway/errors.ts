@@ -41,6 +41,12 @@ export const GATEWAY_ERRORS = {
     'a pushed configuration is not signed by the pinned ingest config key, or its hash or signature does not verify: refused',
   GW_CONFIG_ROLLED_BACK:
     'a pushed configuration failed after it was applied; the previous one is back in force',
+  // transport security (issue 10)
+  GW_TLS_PIN:
+    'the ingest presents a CA other than the pinned one (or the configured fingerprint): refused, nothing is sent',
+  GW_TLS_FETCH: "the ingest broker's certificate chain could not be fetched to pin its CA; retried",
+  GW_TLS_FILES: 'a TLS certificate or key file of the gateway cannot be read or made',
+  GW_TLS_OFF: 'TLS is off because a setting says so: plain text, warned about in the log and on the console',
   // spool
   // uplink
   GW_UPLINK_OBJECT: 'an object could not be uploaded to the store; it stays in the spool and is retried',

@@ -22,7 +22,7 @@ import { ClockSync, NO_READING } from './clock/clock-sync.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
-import { connectGatewayMqtt } from './uplink/connect.ts';
+import { connectGatewayMqtt, type UplinkTls } from './uplink/connect.ts';
 import { Uplink } from './uplink/uplink.ts';
 
 /** Collaborators a gateway can be given; each has a default. */
@@ -36,7 +36,7 @@ export interface GatewayDeps {
   ffmpeg?: string;
   backoff?: { initialMs: number; maxMs: number };
   /** Where sealed evidence goes: the broker and the object store. Without it the gateway only spools. */
-  uplink?: { mqttUrl: string; store: ObjectStore; republishAfterMs?: number };
+  uplink?: { mqttUrl: string; store: ObjectStore; republishAfterMs?: number; tls?: UplinkTls };
   /** The version of the pushed configuration in force, reported on the status (issue 9); null: the local file. */
   configVersion?: () => number | null;
   /** Dock stations: settings over the profile's dock section (tests point `root` at a temp folder). */
@@ -127,7 +127,8 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
   let mqttClient: MqttClient | null = null;
   if (deps.uplink) {
     const u = deps.uplink;
-    const client = connectGatewayMqtt(u.mqttUrl, config.gateway.id, identity.keyPair, clock);
+    const tls = u.tls ? { ...u.tls, log: log.child({ component: 'uplink' }) } : undefined; // issue 10: pinned CA
+    const client = connectGatewayMqtt(u.mqttUrl, config.gateway.id, identity.keyPair, clock, tls);
     mqttClient = client;
     clockSync = new ClockSync({
       gateway: config.gateway.id,

@@ -1,6 +1,9 @@
 /** @module Runs a gateway process: loads the config, builds the gateway, resumes, handles signals. Nothing else. */
+
+import { join } from 'node:path';
 import type { GatewayConfig } from '../firmware-config/gateway-config.ts';
 import { loadGatewayConfig } from '../firmware-config/load.ts';
+import { displayCertificateFingerprint } from '../protocol/tls/certificates.ts';
 import { openStore } from '../store/open-store.ts';
 import { GatewayHost } from './config-push/gateway-host.ts';
 import { serveConsole } from './console/serve-console.ts';
@@ -8,6 +11,7 @@ import { buildGateway, type Gateway, type GatewayDeps } from './gateway.ts';
 import { displayFingerprint } from './identity.ts';
 import { createGatewayMetrics, serveMetrics } from './metrics.ts';
 import type { RecordingElements } from './recording/room-recorder.ts';
+import type { UplinkTls } from './uplink/connect.ts';
 
 /** Options of a gateway run. */
 export interface GatewayRunOptions {
@@ -39,6 +43,11 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
   // Operator console (issue 6): the room's page and local REST API, rebuilt with the gateway.
   const operatorConsole = await serveConsole(host, loaded);
   out.write(`operator console ${operatorConsole.url}\n`);
+  if (operatorConsole.caFingerprint)
+    out.write(
+      `operator console CA fingerprint ${displayCertificateFingerprint(operatorConsole.caFingerprint)}\n`,
+    );
+  else out.write('WARNING: the operator console speaks plain text (console.tls.mode: off)\n');
   out.write(
     `gateway ${gw.id} · room ${loaded.config.room.id} (${loaded.profile.name}) · ${loaded.config.cameras.length} camera(s)\n` +
       `key fingerprint ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}${gw.keyCreated ? ' (new key)' : ''}\n` +
@@ -76,5 +85,17 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
 export function uplinkOf(config: GatewayConfig): GatewayDeps {
   const { mqttUrl, store, storeDir } = config.ingest;
   const target = store ?? (storeDir ? { kind: 'fs' as const, root: storeDir } : null);
-  return mqttUrl && target ? { uplink: { mqttUrl, store: openStore(target) } } : {};
+  return mqttUrl && target ? { uplink: { mqttUrl, store: openStore(target), tls: uplinkTls(config) } } : {};
+}
+
+/** The uplink's TLS (issue 10): the configured CA or fingerprint, the pin file, and the client certificate. */
+export function uplinkTls(config: GatewayConfig): UplinkTls {
+  const { dataDir } = config.gateway;
+  const { caFile, caFingerprint, certFile } = config.ingest.tls;
+  return {
+    caFile,
+    caFingerprint,
+    pinFile: join(dataDir, 'ingest-ca.pem'),
+    certFile: certFile ?? join(dataDir, 'gateway-cert.pem'),
+  };
 }

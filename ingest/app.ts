@@ -3,6 +3,7 @@
  * consumer and HTTP API. `build` never listens; `start()` does, and `main.ts` handles signals.
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -13,6 +14,8 @@ import { loadMatterList } from '../firmware-config/matters.ts';
 import { redacting } from '../protocol/log-redaction.ts';
 import { registerSecurityHeaders } from '../protocol/security-headers.ts';
 import { type Clock, systemClock } from '../protocol/time.ts';
+import { displayCertificateFingerprint } from '../protocol/tls/certificates.ts';
+import { loadTlsMaterial, type TlsMaterial } from '../protocol/tls/tls-files.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { openStore } from '../store/open-store.ts';
 import { registerDockRoutes } from './api/dock-routes.ts';
@@ -23,11 +26,11 @@ import { registerRetentionRoutes } from './api/retention-routes.ts';
 import { registerErrorHandler, registerReadyRoute, registerRoutes } from './api/routes.ts';
 import { consoleCsp, mediaOriginsFor, registerWebRoutes } from './api/web-routes.ts';
 import { registerAccessControl } from './auth/register.ts';
-import { GatewayClocks } from './clock/gateway-clocks.ts';
-import { TimeResponder } from './clock/time-responder.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import { INGEST_USERNAME } from './broker/ingest-secret.ts';
 import { mosquittoIngestPassword } from './broker/mosquitto-files.ts';
+import { GatewayClocks } from './clock/gateway-clocks.ts';
+import { TimeResponder } from './clock/time-responder.ts';
 import { IngestConfig, type IngestConfigInput } from './config.ts';
 import { ConfigPush } from './config-push/config-push.ts';
 import { Consumer } from './consumer/consumer.ts';
@@ -43,6 +46,8 @@ import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { registerReportRoutes } from './reports/report-routes.ts';
 import { Retention } from './retention/retention-service.ts';
 import { loadOrCreateIngestSecret } from './secret-file.ts';
+import { registerGatewayCertificateCheck } from './tls/gateway-certificates.ts';
+import { registerTransportRoute } from './tls/transport-route.ts';
 
 /** Collaborators an ingest can be given; each has a default. */
 export interface IngestDeps {
@@ -70,6 +75,8 @@ export interface Ingest {
   http: FastifyInstance;
   mqtt: MqttClient;
   broker: EmbeddedBroker | null;
+  /** The TLS material of the API and the embedded broker (issue 10); null when `tls.mode` is off. */
+  tls: TlsMaterial | null;
   /** `enrollment`: a gateway asked to enroll (or asked again with a new key). */
   events: EventEmitter<{ enrollment: [GatewayRow] }>;
   /** Where the broker and the HTTP API listen. */
@@ -111,6 +118,25 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     const store = openStore(config.store ?? { kind: 'fs', root: join(config.dataDir, 'objects') });
     if (store.kind === 's3') await store.ensureBucket();
     const secret = loadOrCreateIngestSecret(config.dataDir);
+    // Transport security (issue 10): HTTPS and mqtts unless plain text is written out in the config.
+    const tlsNames = config.mqtt.kind === 'embedded' ? [config.mqtt.host] : [];
+    const tls = await loadTlsMaterial(
+      { ...config.tls, names: [...config.tls.names, ...tlsNames] },
+      config.dataDir,
+      `quanlu ingest CA (${config.node})`,
+      config.http.host,
+    );
+    if (tls) {
+      log.info(
+        { caFingerprint: displayCertificateFingerprint(tls.caFingerprint), created: tls.created },
+        'ingest CA: gateways pin this fingerprint',
+      );
+    } else {
+      log.warn(
+        { code: 'INGEST_TLS' },
+        'TLS IS OFF (tls.mode: off): the API, the consoles and MQTT speak plain text; use only behind a TLS-terminating proxy or on a trusted network',
+      );
+    }
     const autoApprove = new Set(deps.autoApprove ?? []);
     const events = new EventEmitter<{ enrollment: [GatewayRow] }>();
 
@@ -118,6 +144,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     let mqttUrl: string;
     if (config.mqtt.kind === 'embedded') {
       broker = await createEmbeddedBroker({
+        gatewayCertificates: config.gatewayCertificates,
         ingestSecret: secret,
         clock,
         log,
@@ -147,8 +174,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       });
       const b = broker;
       closers.push(() => b.close());
-      const { port } = await broker.listen(config.mqtt.port, config.mqtt.host);
-      mqttUrl = `mqtt://${config.mqtt.host}:${port}`;
+      const { port } = await broker.listen(config.mqtt.port, config.mqtt.host, tls ?? undefined);
+      mqttUrl = `${tls ? 'mqtts' : 'mqtt'}://${config.mqtt.host}:${port}`;
     } else {
       mqttUrl = config.mqtt.url;
     }
@@ -164,6 +191,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       password: config.mqtt.kind === 'external' ? mosquittoIngestPassword(secret) : secret,
       protocolVersion: 4,
       reconnectPeriod: 1000,
+      // mqtts: the broker's certificate must chain to the ingest CA (or the configured one).
+      ...(mqttUrl.startsWith('mqtts:') ? { ca: brokerCa(config, tls), rejectUnauthorized: true } : {}),
     });
     closers.push(() => client.endAsync());
     const consumer = new Consumer({
@@ -198,8 +227,24 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     const http = Fastify({
       loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
       trustProxy: config.http.trustProxy,
+      // HTTPS (issue 10); client certificates are asked for (never demanded: browsers have none) when gateways may show one.
+      ...(tls
+        ? {
+            https: {
+              cert: tls.cert,
+              key: tls.key,
+              ca: tls.ca,
+              requestCert: config.gatewayCertificates !== 'off',
+              rejectUnauthorized: false,
+              minVersion: 'TLSv1.2' as const,
+            },
+          }
+        : {}),
     }) as unknown as FastifyInstance;
     registerErrorHandler(http);
+    // A revoked (or re-keyed, or foreign) gateway certificate is refused before anything else runs (issue 10).
+    if (tls && config.gatewayCertificates !== 'off')
+      registerGatewayCertificateCheck(http, (id) => repo.gatewayById(id));
     // Every answer (API, console, media, errors, 404s) carries the console's CSP and the other security headers.
     registerSecurityHeaders(http, { csp: consoleCsp(mediaOriginsFor(config.store)) });
     // Routes declare zod schemas: they validate requests and make the OpenAPI document.
@@ -213,6 +258,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     // Users, sessions and audited access: the auth hook goes first, every /api/v1 route passes it.
     const { access } = await registerAccessControl(http, { repo, access: config.access, clock, decide });
     registerRoutes(http, repo, access);
+    registerTransportRoute(http, tls, config.gatewayCertificates); // GET /api/v1/transport (issue 10)
     gatewayClocks.register(http); // GET /api/v1/gateways/clocks (issue 10)
     // Remote start/stop of a room's recording over MQTT (issue 6).
     registerCommandRoutes(http, { mqtt: client, repo });
@@ -269,7 +315,8 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     closers.push(() => http.close());
     const address = http.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-    log.info({ mqtt: mqttUrl, http: `http://${config.http.host}:${httpPort}` }, 'ingest listening');
+    const httpUrl = `${tls ? 'https' : 'http'}://${urlHost(config.http.host)}:${httpPort}`;
+    log.info({ mqtt: mqttUrl, http: httpUrl }, 'ingest listening');
 
     return {
       config,
@@ -284,9 +331,10 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       http,
       mqtt: client,
       broker,
+      tls,
       events,
       mqttUrl,
-      httpUrl: `http://${config.http.host}:${httpPort}`,
+      httpUrl,
       decide,
       close,
     };
@@ -294,4 +342,15 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     await close();
     throw err;
   }
+}
+
+/** The CA an mqtts broker's certificate is checked against: the configured file, else the ingest's own CA. */
+function brokerCa(config: IngestConfig, tls: TlsMaterial | null): string | undefined {
+  if (config.mqtt.kind === 'external' && config.mqtt.caFile) return readFileSync(config.mqtt.caFile, 'utf8');
+  return tls?.ca;
+}
+
+/** A host as it goes into a URL: IPv6 addresses in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,5 +1,6 @@
 /** @module The ingest's configuration: one zod schema, which is also the type; every field describes itself. */
 import { z } from 'zod';
+import { TlsSettings } from '../protocol/tls/tls-settings.ts';
 import { StoreConfig } from '../store/store-config.ts';
 import { DatabaseConfig } from './db/open-database.ts';
 
@@ -28,6 +29,13 @@ export const MqttConfig = z
         .boolean()
         .default(true)
         .describe('consume through $share/ingest/... so several ingest nodes split the stream'),
+      caFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "mqtts:// only: the CA the broker's certificate is checked against (default: the ingest's own CA)",
+        ),
     }),
   ])
   .describe('MQTT broker');
@@ -65,6 +73,16 @@ export const IngestConfig = z.strictObject({
         ),
     })
     .default({ host: '127.0.0.1', port: 8080, trustProxy: false }),
+  // Transport security (issue 10): HTTPS for the API and console, mqtts for the embedded broker.
+  tls: TlsSettings.prefault({}).describe(
+    'TLS of the HTTP API and of the embedded broker: auto (default) makes a CA under <dataDir>/tls and prints its fingerprint; off is plain text, written out',
+  ),
+  gatewayCertificates: z
+    .enum(['off', 'optional', 'required'])
+    .default('optional')
+    .describe(
+      "mutual TLS for gateways: optional (default) checks a client certificate when one is shown (issued by the ingest CA, bound to the gateway's enrolled key, gateway approved); required: an approved gateway must show one on the embedded broker; off: none is asked for",
+    ),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),

@@ -58,6 +58,9 @@ export const INGEST_ERRORS = {
   INGEST_RETENTION_HELD: 'the recording is under a legal hold: release the hold first',
   INGEST_RETENTION_DELETED:
     'the recording was already deleted at the end of its retention (see its tombstone)',
+  // transport security (issue 10)
+  INGEST_TLS:
+    'TLS material cannot be read or made, or a gateway certificate cannot be issued (no CA key, gateway not approved)',
 } as const;
 
 /** An ingest error code. */

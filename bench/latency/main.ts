@@ -18,6 +18,7 @@ import type { DatabaseConfigInput } from '../../ingest/db/open-database.ts';
 import type { Entry, SignedEntry } from '../../protocol/entry.ts';
 import { postgresUrl } from '../../test/helpers/databases.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../../test/helpers/gateway-config.ts';
+import { PLAINTEXT } from '../../test/helpers/tls.ts';
 
 const USAGE = `usage: npm run bench -- latency [options]
   --seconds N    how long to record (default 60)
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
         dataDir: join(dir, 'ingest'),
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
         ...(database ? { database } : {}),
       },

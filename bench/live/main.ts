@@ -17,6 +17,7 @@ import { newApiToken, secretHash } from '../../ingest/auth/tokens.ts';
 import { addUser } from '../../ingest/auth/users.ts';
 import type { Entry, SignedEntry } from '../../protocol/entry.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../../test/helpers/gateway-config.ts';
+import { PLAINTEXT } from '../../test/helpers/tls.ts';
 
 const USAGE = `usage: npm run bench -- live [options]
   --seconds N    how long to record (default 60)
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
         dataDir: join(dir, 'ingest'),
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

@@ -12,6 +12,7 @@ import { loadMatterList, type MatterList, mattersForProfile } from '../../firmwa
 import type { ClockReading } from '../../protocol/entry.ts';
 import { registerSecurityHeaders } from '../../protocol/security-headers.ts';
 import { type Clock, systemClock } from '../../protocol/time.ts';
+import type { TlsMaterial } from '../../protocol/tls/tls-files.ts';
 import { RemoteControl } from '../control/remote-control.ts';
 import type { Gateway } from '../gateway.ts';
 import { Alarms } from './alarms.ts';
@@ -23,6 +24,7 @@ import { OfficerSync } from './officer-sync.ts';
 import { registerOfficerSyncRoutes } from './officer-sync-routes.ts';
 import { RoomService } from './room-service.ts';
 import { CONSOLE_CSP } from './security-headers.ts';
+import { registerConsoleTransportRoute } from './transport-route.ts';
 import { registerConsoleWeb } from './web-routes.ts';
 
 /** Collaborators of the console; each has a default. */
@@ -42,6 +44,8 @@ export interface ConsoleDeps {
   officerSyncMs?: number;
   /** How long Start waits for the case look-up before accepting the case id offline (2 s by default). */
   caseLookupTimeoutMs?: number;
+  /** HTTPS material (issue 10); without it the app speaks plain text and says so at GET /api/v1/transport. */
+  tls?: TlsMaterial | null;
 }
 
 /** A built console. */
@@ -129,7 +133,10 @@ export async function buildConsole(
       })
     : null;
 
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger }) as unknown as FastifyInstance;
+  const https = deps.tls
+    ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } }
+    : {};
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, ...https }) as unknown as FastifyInstance;
   registerConsoleErrorHandler(app);
   // Every answer (API, page, scripts, errors, 404s) carries the CSP and the other security headers.
   registerSecurityHeaders(app, { csp: CONSOLE_CSP });
@@ -143,6 +150,7 @@ export async function buildConsole(
   registerConsoleRoutes(app, { gateway, loaded, matters, officers, service, alarms });
   registerOfficerSyncRoutes(app, { officers, sync: officerSync });
   registerConsoleWeb(app);
+  registerConsoleTransportRoute(app, deps.tls ?? null); // plain-text warning on the page (issue 10)
 
   return {
     app,

@@ -1,5 +1,12 @@
-/** @module Runs the operator console for the gateway's main: listens on the configured address and follows a rebuilt gateway. */
+/**
+ * @module Runs the operator console for the gateway's main: listens on the configured address and
+ * follows a rebuilt gateway. HTTPS by default (issue 10), with the gateway's own CA made under
+ * `<dataDir>/tls` on first start (protocol/tls/tls-files.ts); plain text only when `console.tls.mode`
+ * is `off`, and then a warning in the log and a banner on the page.
+ */
 import type { LoadedGatewayConfig } from '../../firmware-config/load.ts';
+import { displayCertificateFingerprint } from '../../protocol/tls/certificates.ts';
+import { loadTlsMaterial } from '../../protocol/tls/tls-files.ts';
 import type { Gateway } from '../gateway.ts';
 import { buildConsole, type OperatorConsole } from './console-app.ts';
 
@@ -14,6 +21,10 @@ export interface GatewayHolder {
 /** A listening console. */
 export interface ServedConsole {
   url: string;
+  /** SHA-256 of the console CA (hex), for people to compare in their browser; null in plain text. */
+  caFingerprint: string | null;
+  /** The console CA (PEM): what a browser or client trusts for this console; null in plain text. */
+  ca: string | null;
   current(): OperatorConsole;
   close(): Promise<void>;
 }
@@ -27,8 +38,19 @@ export async function serveConsole(
   loaded: LoadedGatewayConfig,
 ): Promise<ServedConsole> {
   const { host, port } = loaded.config.console;
+  const { dataDir, id } = loaded.config.gateway;
+  const tls = await loadTlsMaterial(loaded.config.console.tls, dataDir, `quanlu console CA (${id})`, host);
+  const log = holder.gateway.log.child({ component: 'console' });
+  if (tls) {
+    log.info({ caFingerprint: displayCertificateFingerprint(tls.caFingerprint) }, 'operator console CA');
+  } else {
+    log.warn(
+      { code: 'GW_TLS_OFF' },
+      'TLS IS OFF for the operator console (console.tls.mode: off): the page and its API speak plain text',
+    );
+  }
   const open = async (gw: Gateway, on: number) => {
-    const c = await buildConsole(gw, holder.loaded ?? loaded);
+    const c = await buildConsole(gw, holder.loaded ?? loaded, { tls });
     c.start();
     await c.app.listen({ host, port: on });
     return c;
@@ -44,7 +66,9 @@ export async function serveConsole(
     });
   });
   return {
-    url: `http://${host}:${bound}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    caFingerprint: tls?.caFingerprint ?? null,
+    ca: tls?.ca ?? null,
     current: () => current,
     async close() {
       await switching.catch(() => undefined);

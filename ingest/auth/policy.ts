@@ -5,6 +5,8 @@ import type { Role } from './roles.ts';
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/v1/session',
   'GET /api/v1/health',
+  // Whether the ingest speaks TLS, and its CA fingerprint (issue 10): shown before sign-in, pinned by gateways.
+  'GET /api/v1/transport',
   // Load balancers and orchestrators probe readiness without an account; the answer names no evidence.
   'GET /api/v1/ready',
   // The transparency log is public by design (as in RFC 9162): tree heads and proofs carry hashes,

@@ -1,11 +1,21 @@
-/** @module The embedded MQTT broker (aedes): signed-token authentication and per-gateway topic rules. */
+/**
+ * @module The embedded MQTT broker (aedes): signed-token authentication and per-gateway topic rules,
+ * over TLS (mqtts) unless the ingest's TLS is off, with optional client certificates bound to the
+ * enrolled key (ingest/tls/gateway-certificates.ts).
+ */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import type { EnrollRequest } from '../../protocol/messages.ts';
 import { checkMqttPassword, MQTT_TOKEN_MAX_SKEW_MS } from '../../protocol/mqtt-auth.ts';
 import { type Clock, systemClock } from '../../protocol/time.ts';
 import { IngestError } from '../errors.ts';
+import {
+  certificateRefusal,
+  type GatewayCertificateMode,
+  peerCertificate,
+} from '../tls/gateway-certificates.ts';
 import { type BrokerSession, mayReceive, publishRefusal, sessionName, subscribeRefusal } from './acl.ts';
 import { INGEST_USERNAME, IngestSecret, ingestSecretMatches } from './ingest-secret.ts';
 
@@ -44,14 +54,27 @@ export interface EmbeddedBrokerOptions {
    * in-memory store, so persistent sessions survive reconnects but not an ingest restart.
    */
   persistence?: unknown;
+  /**
+   * Client certificates of gateways (issue 10), on a TLS listener: `optional` checks one when it is
+   * shown, `required` refuses an approved gateway without one (a gateway still enrolling has none
+   * yet and may only ask to enroll). Default `optional`.
+   */
+  gatewayCertificates?: GatewayCertificateMode;
+}
+
+/** A TLS listener's material (protocol/tls/tls-files.ts): server chain, key, and the CA client certificates chain to. */
+export interface BrokerTls {
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 /** A started broker; it accepts connections once `listen()` resolves. */
 export interface EmbeddedBroker {
   /** The aedes instance (for `broker.handle(stream)` on other transports, and its events). */
   readonly broker: Aedes;
-  /** Listens on TCP (default host 127.0.0.1); port 0 picks a free port. */
-  listen(port: number, host?: string): Promise<{ port: number }>;
+  /** Listens on TCP, or on TLS when given its material (default host 127.0.0.1); port 0 picks a free port. */
+  listen(port: number, host?: string, tls?: BrokerTls): Promise<{ port: number }>;
   /** Closes every connection of this gateway (call after revoking it, or after approving it). */
   disconnectGateway(gatewayId: string): Promise<number>;
   /** Disconnects every client and stops listening. */
@@ -84,6 +107,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   const clock = opts.clock ?? systemClock;
   const maxSkewMs = opts.maxSkewMs ?? MQTT_TOKEN_MAX_SKEW_MS;
   const log = opts.log.child({ component: 'broker' });
+  const certificates = opts.gatewayCertificates ?? 'optional';
 
   const sessions = new WeakMap<Client, BrokerSession>();
   /** Clients of each gateway, connected or still connecting, for disconnectGateway(). */
@@ -102,6 +126,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
     password: Buffer | undefined,
   ): Promise<BrokerSession> {
     const session = await identify(client.id, username, password);
+    if (session.kind === 'gateway') checkCertificate(client, session.gateway, session.fingerprint);
     const will = wills.get(client);
     const willRefused = will && publishRefusal(session, will.topic, will.retain);
     // A gateway waiting for approval connects with the will it will need once approved; it is not refused
@@ -161,6 +186,23 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
         });
     }
     return { kind: 'enrollment', gateway, fingerprint: token.fingerprint } as const;
+  }
+
+  /** Refuses a client certificate that does not stand for this approved gateway, or a missing one when required. */
+  function checkCertificate(client: Client, gateway: string, fingerprint: string): void {
+    if (certificates === 'off') return;
+    const peer = peerCertificate((client as unknown as { conn?: Socket }).conn);
+    if (!peer) {
+      if (certificates === 'required' && tlsListener) {
+        throw new Refusal(
+          CONNACK.notAuthorized,
+          'a client certificate is required (gatewayCertificates: required)',
+        );
+      }
+      return;
+    }
+    const reason = certificateRefusal(peer, gateway, fingerprint);
+    if (reason) throw new Refusal(CONNACK.notAuthorized, reason);
   }
 
   function logRefusal(err: unknown, fields: Record<string, unknown>, msg: string): void {
@@ -284,18 +326,31 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   broker.on('connectionError', (_client, err) => log.info({ err }, 'connection failed before CONNECT'));
 
   let server: Server | undefined;
+  let tlsListener = false;
   const sockets = new Set<Socket>();
 
   return {
     broker,
 
-    async listen(port, host = '127.0.0.1') {
+    async listen(port, host = '127.0.0.1', tls) {
       if (server) throw new Error('the broker is already listening');
-      const s = createServer((socket) => {
+      const onSocket = (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
         broker.handle(socket);
-      });
+      };
+      // Client certificates are asked for but not demanded in the handshake: CONNECT decides (an
+      // enrolling gateway has none yet), and a certificate that does not chain is refused there.
+      const s = tls
+        ? createTlsServer(
+            { ...tls, requestCert: certificates !== 'off', rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+            onSocket,
+          )
+        : createServer(onSocket);
+      if (tls) {
+        tlsListener = true;
+        s.on('tlsClientError', (err) => log.info({ err: { message: err.message } }, 'TLS handshake refused'));
+      }
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
@@ -306,7 +361,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
       });
       const address = s.address();
       const bound = address && typeof address === 'object' ? address.port : port;
-      log.info({ host, port: bound }, 'broker listening');
+      log.info({ host, port: bound, tls: Boolean(tls) }, 'broker listening');
       return { port: bound };
     },
 

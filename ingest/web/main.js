@@ -9,6 +9,7 @@ import { renderRecording } from './recording-view.js';
 import { renderSearch } from './search-view.js';
 import { canAudit, clearSession, session, setSession } from './session.js';
 import { renderSignIn } from './sign-in-view.js';
+import { checkTransport } from './transport-warning.js';
 
 const view = document.getElementById('view');
 let cleanup = null;
@@ -144,6 +145,7 @@ window.addEventListener('hashchange', route);
 
 async function start() {
   updateHeader();
+  void checkTransport(); // the plain-text warning (issue 10)
   try {
     setSession(await api.session());
   } catch (err) {

@@ -10,6 +10,8 @@ export const LANGUAGES = ['zh-CN', 'en'];
 const zh = {
   'app.title': '全录 · 调阅与审计',
   'app.brand': '全录 调阅',
+  'app.plaintext':
+    '警告：本服务器未启用 TLS（tls.mode: off），页面、接口与 MQTT 均以明文传输，仅可在可信网络或 TLS 代理之后使用。',
   'nav.skip': '跳到主要内容',
   'nav.label': '主导航',
   'nav.search': '案件检索',
@@ -192,6 +194,8 @@ const zh = {
 const en = {
   'app.title': 'quanlu · retrieval and audit',
   'app.brand': 'quanlu retrieval',
+  'app.plaintext':
+    'Warning: TLS is off on this server (tls.mode: off): pages, API and MQTT travel in plain text. Use it only on a trusted network or behind a TLS proxy.',
   'nav.skip': 'Skip to main content',
   'nav.label': 'Main navigation',
   'nav.search': 'Find cases',

@@ -10,6 +10,7 @@ import { addUser } from '../../ingest/auth/users.ts';
 import { waitUntil } from '../e2e/e2e-support.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-config.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -22,6 +23,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

@@ -4,6 +4,7 @@ import t from 'tap';
 import { startIngest } from '../../ingest/app.ts';
 import { bearerHeaders } from '../helpers/auth.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 interface Operation {
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -16,7 +17,13 @@ interface Operation {
 t.test('GET /api/v1/openapi.json lists the routes with their parameters, bodies and responses', async (t) => {
   const dir = tmp(t, 'quanlu-openapi-');
   const ingest = await startIngest(
-    { dataDir: dir, mqtt: { kind: 'embedded', port: 0 }, http: { port: 0 }, log: { level: 'error' } },
+    {
+      dataDir: dir,
+      mqtt: { kind: 'embedded', port: 0 },
+      http: { port: 0 },
+      tls: PLAINTEXT,
+      log: { level: 'error' },
+    },
     { log: pino({ level: 'silent' }) },
   );
   t.teardown(() => ingest.close());

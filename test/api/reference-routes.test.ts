@@ -4,6 +4,7 @@ import t from 'tap';
 import { startIngest } from '../../ingest/app.ts';
 import { bearerHeaders, indexRecording } from '../helpers/auth.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 /** The fields these routes answer with. */
 type Answer = {
@@ -25,7 +26,13 @@ t.test(
   async (t) => {
     const dir = tmp(t, 'quanlu-reference-');
     const ingest = await startIngest(
-      { dataDir: dir, mqtt: { kind: 'embedded', port: 0 }, http: { port: 0 }, log: { level: 'warn' } },
+      {
+        dataDir: dir,
+        mqtt: { kind: 'embedded', port: 0 },
+        http: { port: 0 },
+        tls: PLAINTEXT,
+        log: { level: 'warn' },
+      },
       { log: pino({ level: 'silent' }) },
     );
     t.teardown(() => ingest.close());
@@ -91,7 +98,13 @@ t.test(
   async (t) => {
     const dir = tmp(t, 'quanlu-reference-case-');
     const ingest = await startIngest(
-      { dataDir: dir, mqtt: { kind: 'embedded', port: 0 }, http: { port: 0 }, log: { level: 'warn' } },
+      {
+        dataDir: dir,
+        mqtt: { kind: 'embedded', port: 0 },
+        http: { port: 0 },
+        tls: PLAINTEXT,
+        log: { level: 'warn' },
+      },
       { log: pino({ level: 'silent' }) },
     );
     t.teardown(() => ingest.close());

@@ -10,6 +10,7 @@ import { startIngest } from '../../ingest/app.ts';
 import { generateKeyPair } from '../../protocol/keys.ts';
 import { addTestUser, signIn } from '../helpers/auth.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -38,6 +39,7 @@ t.test('validate, push and diff through the ingest and against a data folder', a
       dataDir: `${dir}/ingest`,
       mqtt: { kind: 'embedded', port: 0 },
       http: { port: 0 },
+      tls: PLAINTEXT,
       log: { level: 'warn' },
     },
     { log: pino({ level: 'silent' }) },

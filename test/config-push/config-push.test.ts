@@ -19,6 +19,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import { addTestUser, signIn } from '../helpers/auth.ts';
 import { ELEMENTS, smallSynthetic } from '../helpers/gateway-config.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 const quiet = pino({ level: 'silent' });
 const GW = 'gw-test';
@@ -41,6 +42,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

@@ -11,6 +11,7 @@ import { startIngest } from '../../ingest/app.ts';
 import { drainBacklog } from '../e2e/e2e-support.ts';
 import { bearerHeaders } from '../helpers/auth.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { consoleConfig, GOOD_FORM, gatewayWithConsole, quiet } from './console-support.ts';
 
 /** Runs the quanlu program in-process and returns what it printed. */
@@ -69,7 +70,13 @@ t.test(
 
     const identity = loadOrCreateIdentity(loaded.config.gateway.dataDir, loaded.config.gateway.id);
     const ingest = await startIngest(
-      { dataDir: ingestDir, mqtt: { kind: 'embedded', port: 0 }, http: { port: 0 }, log: { level: 'warn' } },
+      {
+        dataDir: ingestDir,
+        mqtt: { kind: 'embedded', port: 0 },
+        http: { port: 0 },
+        tls: PLAINTEXT,
+        log: { level: 'warn' },
+      },
       { log: quiet, autoApprove: [identity.keyPair.publicKey.fingerprint] },
     );
     let ingestUp = true;

@@ -11,6 +11,7 @@ import { loadOrCreateIdentity } from '../../gateway/identity.ts';
 import { startIngest } from '../../ingest/app.ts';
 import { waitUntil } from '../e2e/e2e-support.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { consoleConfig, gatewayWithConsole, quiet } from './console-support.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -29,6 +30,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet, autoApprove: [identity.keyPair.publicKey.fingerprint] },

@@ -7,6 +7,7 @@ import { newApiToken, secretHash } from '../../ingest/auth/tokens.ts';
 import { addUser } from '../../ingest/auth/users.ts';
 import { sendCommand } from '../../ingest/control/commands.ts';
 import { sealed, tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { consoleConfig, GOOD_FORM, gatewayWithConsole, quiet } from './console-support.ts';
 
 const CASE = {
@@ -28,6 +29,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet, autoApprove: [identity.keyPair.publicKey.fingerprint] },

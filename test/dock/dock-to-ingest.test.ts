@@ -10,6 +10,7 @@ import type { Entry } from '../../protocol/entry.ts';
 import { verifyChains } from '../../protocol/verifier.ts';
 import { drainBacklog } from '../e2e/e2e-support.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import {
   api,
   apiToken,
@@ -39,6 +40,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

@@ -9,6 +9,7 @@ import { startIngest } from '../../ingest/app.ts';
 import type { Entry } from '../../protocol/entry.ts';
 import { drainBacklog } from '../e2e/e2e-support.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { api, apiToken, dockGatewayConfig, makeDevice, waitForDock } from './dock-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -50,6 +51,7 @@ t.test('the gateway killed (SIGKILL) mid-offload: after a restart no file is los
       dataDir: `${dir}/ingest`,
       mqtt: { kind: 'embedded', port: 0 },
       http: { port: 0 },
+      tls: PLAINTEXT,
       log: { level: 'warn' },
     },
     { log: quiet },

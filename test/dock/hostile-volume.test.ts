@@ -14,6 +14,7 @@ import { type Entry, type FileEntry, isVolumePath } from '../../protocol/entry.t
 import { sha256Hex } from '../../protocol/hash.ts';
 import { drainBacklog } from '../e2e/e2e-support.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { dockGatewayConfig, footageClips, makeDevice, waitForDock } from './dock-support.ts';
 
 const quiet = process.env.DOCK_TEST_LOG
@@ -82,6 +83,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

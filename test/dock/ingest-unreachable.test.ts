@@ -8,6 +8,7 @@ import type { Entry } from '../../protocol/entry.ts';
 import { drainBacklog, waitUntil } from '../e2e/e2e-support.ts';
 import { tmp } from '../helpers/recording.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { api, apiToken, dockGatewayConfig, footageClips, makeDevice, waitForDock } from './dock-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -21,6 +22,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

@@ -20,6 +20,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import { bearerHeaders } from '../helpers/auth.ts';
 import { type BuiltChain, buildChain, type Step, T0 } from '../helpers/chains.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { freshPostgres, waitUntil } from './e2e-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -69,6 +70,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         database: await freshPostgres(t, 'hostile'),
         log: { level: 'error' },
       },

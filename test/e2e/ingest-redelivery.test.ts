@@ -16,6 +16,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import { buildChain, type Step, T0 } from '../helpers/chains.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { freshPostgres, waitUntil } from './e2e-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -32,6 +33,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'external', url: broker.url, shared: false },
         http: { port: 0 },
+        tls: PLAINTEXT,
         database: await freshPostgres(t, 'redelivery'),
         log: { level: 'fatal' },
       },

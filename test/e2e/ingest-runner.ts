@@ -4,9 +4,10 @@
  */
 import pino from 'pino';
 import { startIngest } from '../../ingest/app.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Parameters<typeof startIngest>[0];
-const ingest = await startIngest(config, { log: pino({ level: 'silent' }) });
+const ingest = await startIngest({ tls: PLAINTEXT, ...config }, { log: pino({ level: 'silent' }) });
 process.stdout.write(
   `${JSON.stringify({ mqttUrl: ingest.mqttUrl, httpUrl: ingest.httpUrl, pid: process.pid })}\n`,
 );

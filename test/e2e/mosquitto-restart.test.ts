@@ -9,6 +9,7 @@ import { startIngest } from '../../ingest/app.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-config.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { exportAndVerify, findingsOf, sealed, tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { drainBacklog, freshPostgres, sealedEntries } from './e2e-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -26,6 +27,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'external', url: broker.url, shared: false },
         http: { port: 0 },
+        tls: PLAINTEXT,
         database,
         log: { level: 'warn' },
       },

@@ -17,6 +17,7 @@ import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-
 import { exportAndVerify, findingsOf, sealed, tmp } from '../helpers/recording.ts';
 import { startS3Server } from '../helpers/s3-server.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { drainBacklog, freshPostgres, sealedEntries, waitUntil } from './e2e-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -44,6 +45,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         database,
         store: { kind: 's3', ...s3Settings },
         log: { level: 'warn' },

@@ -7,6 +7,7 @@ import type { Entry } from '../../protocol/entry.ts';
 import { bearerHeaders } from '../helpers/auth.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-config.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -19,6 +20,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

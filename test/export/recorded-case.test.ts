@@ -13,6 +13,7 @@ import { type ConsistencyProof, consistencyProblem, type SignedTreeHead } from '
 import { drainBacklog } from '../e2e/e2e-support.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-config.ts';
 import { sealed, tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 import { copyOf } from './export-support.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -32,6 +33,7 @@ t.test(
       dataDir: `${dir}/ingest`,
       mqtt: { kind: 'embedded' as const, port: 0 },
       http: { port: 0 },
+      tls: PLAINTEXT,
       log: { level: 'warn' as const },
       fixity: { enabled: false, bytesPerSecond: 1 << 20, pauseSeconds: 3600 },
     };

@@ -128,7 +128,7 @@ t.test('a minimal YAML file gets every default', async (t) => {
       },
     ],
     microphones: [],
-    ingest: {},
+    ingest: { tls: {} },
     clock: { syncSeconds: 300, samples: 8, timeoutMs: 2000, staleSeconds: 3600 },
     console: {
       host: '127.0.0.1',
@@ -136,6 +136,7 @@ t.test('a minimal YAML file gets every default', async (t) => {
       startReserveMiB: 1024,
       diskLowMiB: 4096,
       ingestUnreachableSeconds: 30,
+      tls: { mode: 'auto', names: [] },
     },
     spool: { minFreeMiB: 512, retainAckedMiB: 1024 },
     log: { level: 'info' },

@@ -11,6 +11,7 @@ import { type Ingest, startIngest } from '../../ingest/app.ts';
 import { addUser } from '../../ingest/auth/users.ts';
 import type { Entry } from '../../protocol/entry.ts';
 import { smallSynthetic, testGatewayConfig } from './gateway-config.ts';
+import { PLAINTEXT } from './tls.ts';
 
 /** The system Chromium (Debian package `chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -76,6 +77,7 @@ export async function startConsoleStack(opts: ConsoleStackOptions = {}): Promise
         dataDir: join(dir, 'ingest'),
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
         access: { reasonRequired: opts.reasonRequired ?? false },
       },

@@ -11,6 +11,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import { drainBacklog, waitUntil } from '../e2e/e2e-support.ts';
 import { ELEMENTS, smallSynthetic, testGatewayConfig } from '../helpers/gateway-config.ts';
 import { sealed, tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -37,6 +38,7 @@ t.test(
         dataDir: `${dir}/ingest`,
         mqtt: { kind: 'embedded', port: 0 },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },

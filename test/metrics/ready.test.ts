@@ -9,11 +9,18 @@ import { startIngest } from '../../ingest/app.ts';
 import { openStore } from '../../store/open-store.ts';
 import { addTestUser, signIn } from '../helpers/auth.ts';
 import { tmp } from '../helpers/recording.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 t.test('ready is 200 while database, broker and store answer, then 503 naming the broker', async (t) => {
   const dir = tmp(t, 'quanlu-ready-');
   const ingest = await startIngest(
-    { dataDir: dir, mqtt: { kind: 'embedded', port: 0 }, http: { port: 0 }, log: { level: 'warn' } },
+    {
+      dataDir: dir,
+      mqtt: { kind: 'embedded', port: 0 },
+      http: { port: 0 },
+      tls: PLAINTEXT,
+      log: { level: 'warn' },
+    },
     { log: pino({ level: 'silent' }) },
   );
   t.teardown(() => ingest.close());

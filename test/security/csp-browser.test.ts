@@ -11,6 +11,7 @@ import t from 'tap';
 import { startIngest } from '../../ingest/app.ts';
 import { consoleConfig, gatewayWithConsole } from '../console/console-support.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 /** What happened to an inline script and an inline handler injected into the page. */
 interface Injection {
@@ -63,6 +64,7 @@ t.test('the supervisor console blocks an inline script and an inline handler', a
       dataDir: join(dir, 'ingest'),
       mqtt: { kind: 'embedded', port: 0 },
       http: { port: 0 },
+      tls: PLAINTEXT,
       fixity: { enabled: false, bytesPerSecond: 1024 * 1024, pauseSeconds: 3600 },
     },
     { log: pino({ level: 'silent' }) },

@@ -10,6 +10,7 @@ import { startIngest } from '../../ingest/app.ts';
 import { addUser } from '../../ingest/auth/users.ts';
 import { HSTS, securityHeaders } from '../../protocol/security-headers.ts';
 import { consoleConfig, gatewayWithConsole } from '../console/console-support.ts';
+import { PLAINTEXT } from '../helpers/tls.ts';
 
 function checkHeaders(t: Test, res: LightMyRequestResponse, what: string): void {
   const csp = String(res.headers['content-security-policy'] ?? '');
@@ -29,6 +30,7 @@ t.test('every kind of ingest response carries the security headers; API JSON is 
       dataDir: join(dir, 'ingest'),
       mqtt: { kind: 'embedded', port: 0 },
       http: { port: 0 },
+      tls: PLAINTEXT,
       fixity: { enabled: false, bytesPerSecond: 1024 * 1024, pauseSeconds: 3600 },
     },
     { log: pino({ level: 'silent' }) },

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import t from 'tap';
 import { KEY_FILE } from '../../gateway/identity.ts';
 import { LOG_KEY_FILE } from '../../ingest/log/log-key.ts';
 import { LOG_REDACT, redacting } from '../../protocol/log-redaction.ts';
+import { fetchTrusting } from '../helpers/tls.ts';
 
 /** The forms a private key could be printed in: its PEM body, and its 32-byte seed in base64url, base64 and hex. */
 function keyForms(pem: string): string[] {
@@ -58,7 +60,7 @@ t.test('the log of a full demo run at debug level holds none of its secrets', as
   const consoleReady = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
-      if (out.includes('operator console')) resolve();
+      if (/operator console CA .*\n/.test(out)) resolve();
     });
     child.once('exit', (code) =>
       reject(new Error(`the demo ended (${code}) before its console was up:\n${err}`)),
@@ -67,8 +69,12 @@ t.test('the log of a full demo run at debug level holds none of its secrets', as
   const exited = once(child, 'exit');
   await consoleReady;
 
-  const base = /console: (http:\/\/[^\s]+?)\/ {2}sign in as/.exec(out)![1]!;
-  const operatorUrl = /operator console[^:]*: (http:\/\/\S+?)\/?\n/.exec(out)![1]!;
+  const base = /console: (https:\/\/[^\s]+?)\/ {2}sign in as/.exec(out)![1]!;
+  const operatorUrl = /operator console[^:]*: (https:\/\/\S+?)\/?\n/.exec(out)![1]!;
+  // TLS by default (issue 10): trust the two CAs the demo printed.
+  const fetch = fetchTrusting({
+    ca: [...out.matchAll(/ CA (\S+) · SHA-256/g)].map((m) => readFileSync(m[1]!, 'utf8')),
+  });
   const users = [...out.matchAll(/^ {2}(admin|supervisor)\s+(\S+) \/ (\S+)$/gm)].map((m) => ({
     username: m[2]!,
     password: m[3]!,

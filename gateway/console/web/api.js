@@ -30,5 +30,7 @@ export const getOfficers = () => call('GET', '/api/v1/officers');
 export const getRecording = () => call('GET', '/api/v1/recording');
 /** Starts a recording with the form's elements. */
 export const startRecording = (form) => call('POST', '/api/v1/recording/start', form);
+/** Whether the console speaks TLS (issue 10): `{ tls, caFingerprint }`. */
+export const getTransport = () => call('GET', '/api/v1/transport');
 /** Stops the recording (confirmed). */
 export const stopRecording = () => call('POST', '/api/v1/recording/stop', { confirm: true });

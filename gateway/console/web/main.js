@@ -3,7 +3,15 @@
  * preview by hls.js from the newest sealed segments, state, last segment age, bitrate, backlog), Stop with a
  * confirmation and the summary, and the alarms. Every view is drawn from the API, so a reload shows the same state.
  */
-import { ApiError, getOfficers, getRecording, getRoom, startRecording, stopRecording } from './api.js';
+import {
+  ApiError,
+  getOfficers,
+  getRecording,
+  getRoom,
+  getTransport,
+  startRecording,
+  stopRecording,
+} from './api.js';
 import { applyI18n, formatDuration, lang, onLangChange, setLang, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -255,6 +263,13 @@ async function refresh() {
 
 async function init() {
   applyI18n(document);
+  // The plain-text warning (issue 10): shown when the console says it speaks without TLS.
+  getTransport().then(
+    (transport) => {
+      $('transport').hidden = transport.tls !== false;
+    },
+    () => undefined,
+  );
   room = await getRoom();
   renderForm();
   $('start-form').hidden = false;

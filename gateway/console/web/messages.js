@@ -9,6 +9,7 @@ export const LANGUAGES = ['zh-CN', 'en'];
 
 const zh = {
   'app.title': '全录 · 操作台',
+  'app.plaintext': '警告：操作台未启用 TLS（console.tls.mode: off），页面与接口以明文传输。',
   'lang.switch': 'English',
   'room.label': '场所',
   'common.none': '—',
@@ -93,6 +94,8 @@ const zh = {
 
 const en = {
   'app.title': 'quanlu · operator console',
+  'app.plaintext':
+    'Warning: TLS is off on this console (console.tls.mode: off): the page and its API travel in plain text.',
   'lang.switch': '中文',
   'room.label': 'Room',
   'common.none': '—',
