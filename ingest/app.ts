@@ -203,6 +203,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       log: log.child({ component: 'consumer' }),
       shared: config.mqtt.kind === 'external' && config.mqtt.shared,
     });
+    closers.push(() => consumer.close());
     client.on('message', (topic, payload) => consumer.handle(topic, payload, () => {}));
     await consumer.start();
     // Trusted time (issue 10): answer the gateways' clock requests; keep their reported offsets for the console.

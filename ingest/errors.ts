@@ -16,6 +16,8 @@ export const INGEST_ERRORS = {
   INGEST_CHAIN_FORK: 'another entry already holds this place in the chain',
   INGEST_OBJECT_MISSING: "the entry's object is not in the store",
   INGEST_OBJECT_MISMATCH: "the stored object does not hash to the entry's object hash",
+  INGEST_VERIFY_WORKER:
+    'a verification worker thread failed: the entry is neither indexed nor refused, and comes again',
   // database
   INGEST_DB: 'the database could not be reached or refused a statement',
   INGEST_MIGRATION: 'the database schema could not be migrated',

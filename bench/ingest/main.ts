@@ -4,12 +4,12 @@
  * baselines, measured in the same run over the same rows, are `repository.indexBatch` alone and a plain
  * multi-row INSERT into a bare table.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import pino from 'pino';
 import { startIngest } from '../../ingest/app.ts';
@@ -28,7 +28,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import { postgresUrl } from '../../test/helpers/databases.ts';
 import { type Mosquitto, startMosquitto } from '../../test/helpers/mosquitto.ts';
-import { PLAINTEXT } from '../../test/helpers/tls.ts';
+import { CpuMeter, pidsWithCommandLine } from './process-cpu.ts';
 
 const USAGE = `usage: npm run bench -- ingest [options]
   --entries N        entries published in all (default 20000)
@@ -73,7 +73,7 @@ function positive(name: string, text: string | undefined, allowZero = false): nu
   return n;
 }
 
-/** What the publisher worker (publisher.mjs) is given. */
+/** What the publisher process (publisher.mjs) is given. */
 interface PublisherData {
   url: string;
   gateways: { id: string; topic: string; password: string | null; payloads: string[] }[];
@@ -358,8 +358,21 @@ interface IngestRun {
   rejected: number;
   held_max: number;
   cpu_s: number;
+  /** CPU time of each process per entry indexed, µs (null where it cannot be told apart). */
+  cpu_us_per_entry: {
+    ingest: number;
+    publisher: number | null;
+    broker: number | null;
+    postgres: number | null;
+  };
   machine_busy: number | null;
   broker: string;
+}
+
+/** The PostgreSQL backend pids of a pool's open connections (pg keeps them in its private `_clients`). */
+function backendPids(pool: pg.Pool): number[] {
+  const clients = (pool as unknown as { _clients?: { processID?: number | null }[] })._clients ?? [];
+  return clients.flatMap((c) => (typeof c.processID === 'number' && c.processID > 0 ? [c.processID] : []));
 }
 
 /** The measured run: startIngest on a fresh database, every gateway enrolled, every entry published QoS 1. */
@@ -372,8 +385,9 @@ async function ingestRun(
 ): Promise<IngestRun> {
   const fresh = await freshDatabase(backend, work, 'ingest');
   let mosquitto: Mosquitto | null = null;
-  let worker: Worker | null = null;
+  let publisher: ChildProcess | null = null;
   let publishMs: number | null = null;
+  let publisherCpuS: number | undefined;
   const dataDir = await mkdtemp(join(work, `ingest-${backend}-`));
   try {
     if (args.broker === 'mosquitto') {
@@ -389,7 +403,6 @@ async function ingestRun(
         database: fresh.config,
         store: { kind: 'fs', root: storeRoot },
         http: { port: 0 },
-        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },
@@ -404,8 +417,8 @@ async function ingestRun(
         });
         await ingest.decide(row.fingerprint, 'approved', 'bench');
       }
-      // The gateways publish from a worker thread: their own event loop, not the ingest's.
-      const workerInput: PublisherData = {
+      // The gateways publish from a process of their own: not the ingest's event loop, nor its CPU time.
+      const publisherInput: PublisherData = {
         url: ingest.mqttUrl,
         gateways: gws.map((g) => ({
           id: g.id,
@@ -415,15 +428,23 @@ async function ingestRun(
           payloads: g.entries.map((e) => JSON.stringify(e)),
         })),
       };
-      worker = new Worker(new URL('./publisher.mjs', import.meta.url), {
-        workerData: workerInput,
+      const inputPath = join(dataDir, 'publisher-input.json');
+      await writeFile(inputPath, JSON.stringify(publisherInput));
+      publisher = fork(new URL('./publisher.mjs', import.meta.url), [inputPath], { execArgv: [] });
+      const w = publisher;
+      const workerError = new Promise<never>((_, reject) => {
+        w.once('error', reject);
+        w.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`the publisher exited with code ${code}`));
+        });
       });
-      const w = worker;
-      const workerError = new Promise<never>((_, reject) => w.once('error', reject));
       const connected = new Promise<void>((resolve) =>
-        w.on('message', (m: { type: string; ms?: number }) => {
+        w.on('message', (m: { type: string; ms?: number; cpuS?: number }) => {
           if (m.type === 'connected') resolve();
-          if (m.type === 'published') publishMs = m.ms ?? null;
+          if (m.type === 'published') {
+            publishMs = m.ms ?? null;
+            publisherCpuS = m.cpuS;
+          }
         }),
       );
       await Promise.race([connected, workerError]);
@@ -460,14 +481,20 @@ async function ingestRun(
       });
       const progress = setInterval(() => log(`${backend}: ${indexed}/${total} indexed`), 5000);
       const stat0 = await procStat();
+      const brokerCpu = mosquitto ? new CpuMeter(pidsWithCommandLine(mosquitto.dir)) : null;
+      const postgresCpu = backend === 'postgres' ? new CpuMeter(backendPids(ingest.db.pool)) : null;
       const cpu0 = cpuSeconds();
       const t = performance.now();
       lastAt = t;
       // Every gateway publishes its whole backlog at once, as after reconnecting; QoS 1, in order.
-      w.postMessage('go');
+      w.send('go');
       await Promise.race([all, stalled, workerError]);
       const seconds = (performance.now() - t) / 1000;
       const cpu = cpuSeconds() - cpu0;
+      // Connections the pool opened during the run count from their start.
+      for (const pid of backendPids(ingest.db.pool)) postgresCpu?.add(pid, true);
+      const perEntry = (s: number | undefined) =>
+        s === undefined || indexed === 0 ? null : Math.round((s * 1e6) / indexed);
       const stat1 = await procStat();
       clearInterval(progress);
       timing.stop();
@@ -482,13 +509,20 @@ async function ingestRun(
         rejected,
         held_max: heldMax,
         cpu_s: round(cpu, 2),
+        cpu_us_per_entry: {
+          ingest: perEntry(cpu) ?? 0,
+          // As the publisher measured itself: it exits once its last PUBACK is in.
+          publisher: perEntry(publisherCpuS),
+          broker: perEntry(brokerCpu?.seconds()),
+          postgres: perEntry(postgresCpu?.seconds()),
+        },
         machine_busy: busy === null ? null : round(busy, 2),
         broker: mosquitto ? 'mosquitto' : 'aedes',
         publish_s: publishMs === null ? null : round(publishMs / 1000),
         ...timing.report(),
       };
     } finally {
-      await worker?.terminate();
+      if (publisher && publisher.exitCode === null) publisher.kill();
       await ingest.close();
     }
   } finally {
@@ -599,6 +633,7 @@ async function main(): Promise<void> {
         track_heads_s: run.track_heads_s,
         store_head_sum_s: run.store_head_sum_s,
         ingest_process_cpu_s: run.cpu_s,
+        cpu_us_per_entry: run.cpu_us_per_entry,
         machine_busy: run.machine_busy,
         cores: cpus().length,
         load_avg_1m: round(loadavg()[0]!, 2),

@@ -1,19 +1,23 @@
 /**
- * @module The ingest's consumer: parse → gateway enrolled? → signature → chain link → object present with the
- * right hash → index in batched transactions → acknowledge. Out-of-order entries wait for their predecessor.
+ * @module The ingest's consumer: parse → gateway enrolled? → signature → object present with the right hash →
+ * chain link → index in batched transactions → acknowledge. Out-of-order entries wait for their predecessor.
+ *
+ * Two stages: each message is checked as it arrives (the envelope on a worker thread, then its object), and
+ * one loop takes the checked messages in arrival order, links them and indexes them a batch at a time. So
+ * the next messages are verified while a batch's transaction runs.
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { canonicalText } from '../../protocol/canonical.ts';
-import { checkEnvelope, type Entry, type SignedEntry } from '../../protocol/entry.ts';
-import { type PublicKey, parsePublicKey } from '../../protocol/keys.ts';
+import type { Entry, SignedEntry } from '../../protocol/entry.ts';
+import { parsePublicKey } from '../../protocol/keys.ts';
 import type { AckMessage } from '../../protocol/messages.ts';
 import { type Clock, isoTime } from '../../protocol/time.ts';
 import { everyGateway, gatewayTopic, parseTopic, sharedEveryGateway } from '../../protocol/topics.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { IndexedEntry, Repository, TrackHead } from '../db/repository.ts';
 import { IngestError, type IngestErrorCode } from '../errors.ts';
+import { defaultEnvelopeWorkers, EnvelopePool } from './envelope-pool.ts';
 
 /** What the consumer needs of the repository. */
 export type ConsumerRepository = Pick<
@@ -45,24 +49,41 @@ export interface ConsumerOptions {
   maxHeld?: number;
   /** Objects checked at once. */
   objectConcurrency?: number;
+  /** Worker threads that verify envelopes; 0 verifies on the event loop. Default: the cores but one (1–4). */
+  verifyWorkers?: number;
 }
 
-/** One message as received. */
+/** One message as received, with its check under way; `checked` never rejects. */
 interface Inbound {
   topic: string;
   payload: Buffer;
   done: () => void;
   receivedAt: number;
+  /** Started for the first messages of the inbox only (see #prefetch); never rejects. */
+  checked?: Promise<Candidate | null | { failed: string; code: string }>;
 }
 
-/** A verified entry on its way to the index. */
+/** Batches checked ahead of the one being indexed: enough to keep the workers busy, few enough to stay small. */
+const CHECK_AHEAD_BATCHES = 2;
+
+/** A verified entry, its object checked, on its way to the index. */
 interface Candidate {
   gateway: string;
   signed: SignedEntry;
   entry: Entry;
+  /** The canonical text of `entry`: the bytes `signed.hash` covers. */
+  entryText: string;
+  object?: IndexedEntry['object'];
   chain: string;
   done: () => void;
   receivedAt: number;
+}
+
+/** What the consumer keeps of an enrolled gateway. */
+interface GatewayKey {
+  /** The enrolled public key, base64url. */
+  publicKey: string;
+  status: string;
 }
 
 /** Events of the consumer, for metrics, tests and the audit. */
@@ -78,17 +99,38 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   readonly #inbox: Inbound[] = [];
   readonly #heads = new Map<string, TrackHead>();
   readonly #held = new Map<string, Map<number, Candidate>>();
-  readonly #keys = new Map<string, { key: PublicKey & { owner: string }; status: string; at: number }>();
+  readonly #keys = new Map<string, { value: Promise<GatewayKey | null>; at: number }>();
+  readonly #pool: EnvelopePool;
+  /** Object checks running, and the ones waiting for a free place. */
+  #objectChecks = 0;
+  readonly #objectWaiting: (() => void)[] = [];
   #heldCount = 0;
+  /** How many of the inbox's first messages have their check started. */
+  #checking = 0;
+  #closed = false;
   #pumping: Promise<void> | null = null;
 
   constructor(options: ConsumerOptions) {
     super();
-    this.#o = { shared: false, batchMax: 500, maxHeld: 100_000, objectConcurrency: 8, ...options };
+    this.#o = {
+      shared: false,
+      batchMax: 500,
+      maxHeld: 100_000,
+      objectConcurrency: 8,
+      verifyWorkers: defaultEnvelopeWorkers(),
+      ...options,
+    };
+    this.#pool = new EnvelopePool(this.#o.verifyWorkers, (why, inThread) =>
+      this.#o.log.error(
+        { code: 'INGEST_VERIFY_WORKER', err: why, inThread },
+        inThread ? 'verification worker cannot run; verifying on the event loop' : 'verification worker lost',
+      ),
+    );
   }
 
   /** Subscribes to every gateway's entries. */
   async start(): Promise<void> {
+    this.#pool.start();
     const filter = this.#o.shared ? sharedEveryGateway('entry') : everyGateway('entry');
     await this.#o.mqtt.subscribeAsync(filter, { qos: 1 });
   }
@@ -99,10 +141,37 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * because its gateway holds it until an `indexed` ack names its hash, and publishes it again.
    */
   handle(topic: string, payload: Buffer, done: () => void): void {
+    if (this.#closed) return; // shutting down: the gateway publishes it again to whoever runs next
     this.#inbox.push({ topic, payload, done, receivedAt: this.#o.clock.now() });
+    this.#prefetch();
+    this.#kick();
+  }
+
+  /**
+   * Starts the checks of the inbox's first messages, up to CHECK_AHEAD_BATCHES batches: a backlog waits as
+   * received payloads, not as thousands of checked entries in memory.
+   */
+  #prefetch(): void {
+    const end = Math.min(this.#inbox.length, this.#o.batchMax * CHECK_AHEAD_BATCHES);
+    for (let i = this.#checking; i < end; i++) {
+      const m = this.#inbox[i]!;
+      m.checked = this.#check(m.topic, m.payload, m.done, m.receivedAt).catch(
+        (err: Error & { code?: string }) => ({ failed: err.message, code: err.code ?? 'INGEST_DB' }),
+      );
+    }
+    this.#checking = Math.max(this.#checking, end);
+  }
+
+  /** Stops the verification workers. Messages still being checked are neither indexed nor refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#pool.close();
+  }
+
+  #kick(): void {
     this.#pumping ??= this.#pump().finally(() => {
       this.#pumping = null;
-      if (this.#inbox.length) this.handle('', Buffer.alloc(0), () => {}); // restart for late arrivals
+      if (this.#inbox.length) this.#kick(); // restart for late arrivals
     });
   }
 
@@ -123,9 +192,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   async #pump(): Promise<void> {
     while (this.#inbox.length) {
-      const batch = this.#inbox.splice(0, this.#o.batchMax).filter((m) => m.topic !== '');
+      this.#prefetch();
+      const batch = this.#inbox.splice(0, this.#o.batchMax);
+      this.#checking -= batch.length;
+      this.#prefetch(); // the next batches are checked while this one is indexed
+      const candidates: Candidate[] = [];
+      for (const c of await Promise.all(batch.map((m) => m.checked!))) {
+        if (c === null) continue;
+        if ('failed' in c) {
+          // The gateway lookup or a verification worker failed: not refused, not acknowledged; the gateway
+          // sends the entry again.
+          this.#o.log.error({ code: c.code, err: c.failed }, 'entry not checked; it will be redelivered');
+          continue;
+        }
+        candidates.push(c);
+      }
       try {
-        await this.#process(batch);
+        await this.#process(candidates);
       } catch (err) {
         // The database or the store failed: nothing of this batch is acknowledged, so its gateways send it
         // again (they hold every entry until an `indexed` ack names it). Logged with its code.
@@ -139,12 +222,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
-  async #process(batch: Inbound[]): Promise<void> {
-    const candidates: Candidate[] = [];
-    for (const m of batch) {
-      const c = await this.#verify(m);
-      if (c) candidates.push(c);
-    }
+  async #process(candidates: Candidate[]): Promise<void> {
     await this.#loadHeads(candidates);
     const ready: Candidate[] = [];
     // Entries held from earlier batches may link now (another ingest node may have indexed their predecessor).
@@ -159,18 +237,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       if (held.size === 0) this.#held.delete(chain);
     }
     for (const c of candidates) this.#link(c, ready);
-    const checked = await this.#checkObjects(ready);
-    if (checked.length === 0) return;
-    const items: IndexedEntry[] = checked.map(({ c, object }) => ({
+    if (ready.length === 0) return;
+    const items: IndexedEntry[] = ready.map((c) => ({
       signed: c.signed,
       entry: c.entry,
-      entryText: canonicalText(c.signed.entry),
-      ...(object ? { object } : {}),
+      entryText: c.entryText,
+      ...(c.object ? { object: c.object } : {}),
     }));
     const outcome = await this.#o.repo.indexBatch(items);
+    const at = isoTime(this.#o.clock.now()); // one commit: one time for its acknowledgements
     const forks = new Map(outcome.forks.map((f) => [f.hash, f.heldBy]));
     const unlinked = new Map(outcome.unlinked.map((u) => [u.hash, u.indexedPrev]));
-    for (const { c } of checked) {
+    for (const c of ready) {
       const heldBy = forks.get(c.signed.hash);
       if (heldBy) {
         this.#heads.delete(c.chain);
@@ -189,7 +267,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         this.#reject(c.gateway, c.signed.hash, 'INGEST_CHAIN_BROKEN', reason, c.done);
         continue;
       }
-      this.#ack(c.gateway, c.signed.hash, 'indexed', null, null);
+      this.#ack(c.gateway, c.signed.hash, 'indexed', null, null, at);
       c.done();
       this.emit('indexed', {
         hash: c.signed.hash,
@@ -200,84 +278,86 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
-  /** Parse, gateway, signature. Rejected messages are acknowledged with a code and go no further. */
-  async #verify(m: Inbound): Promise<Candidate | null> {
-    const topic = parseTopic(m.topic);
-    if (topic?.channel !== 'entry') {
-      m.done();
+  /**
+   * Topic, gateway, then on a worker: parse, schemas, hash, signature; then the object. Rejected messages are
+   * logged, acknowledged with a code when verified, and go no further.
+   */
+  async #check(
+    topic: string,
+    payload: Buffer,
+    done: () => void,
+    receivedAt: number,
+  ): Promise<Candidate | null> {
+    const parsed = parseTopic(topic);
+    if (parsed?.channel !== 'entry') {
+      done();
       return null;
     }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(m.payload.toString('utf8'));
-    } catch {
-      this.#reject(topic.gateway, null, 'INGEST_PAYLOAD_INVALID', 'the payload is not JSON', m.done);
+    const gateway = parsed.gateway;
+    const gw = await this.#gateway(gateway);
+    if (!gw || gw.status === 'revoked') {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(payload.toString('utf8'));
+      } catch {
+        this.#reject(gateway, null, 'INGEST_PAYLOAD_INVALID', 'the payload is not JSON', done);
+        return null;
+      }
+      const claimedHash =
+        typeof (raw as { hash?: unknown })?.hash === 'string' ? (raw as { hash: string }).hash : null;
+      if (!gw) {
+        const reason = `gateway ${gateway} is not enrolled and approved`;
+        this.#reject(gateway, claimedHash, 'INGEST_GATEWAY_UNKNOWN', reason, done);
+      } else {
+        this.#reject(gateway, claimedHash, 'INGEST_GATEWAY_REVOKED', `gateway ${gateway} is revoked`, done);
+      }
       return null;
     }
-    const claimedHash =
-      typeof (raw as { hash?: unknown })?.hash === 'string' ? (raw as { hash: string }).hash : null;
-    const gw = await this.#gateway(topic.gateway);
-    if (!gw) {
-      this.#reject(
-        topic.gateway,
-        claimedHash,
-        'INGEST_GATEWAY_UNKNOWN',
-        `gateway ${topic.gateway} is not enrolled and approved`,
-        m.done,
-      );
+    const outcome = await this.#pool.check({
+      payload: payload.toString('utf8'),
+      publicKey: gw.publicKey,
+      owner: gateway,
+    });
+    if (!outcome.ok) {
+      if ('failed' in outcome) throw new IngestError('INGEST_VERIFY_WORKER', outcome.failed);
+      this.#reject(gateway, outcome.claimedHash, outcome.code, outcome.reason, done);
       return null;
     }
-    if (gw.status === 'revoked') {
-      this.#reject(
-        topic.gateway,
-        claimedHash,
-        'INGEST_GATEWAY_REVOKED',
-        `gateway ${topic.gateway} is revoked`,
-        m.done,
-      );
+    if (outcome.entry.gateway !== gateway) {
+      const reason = `the entry names gateway ${outcome.entry.gateway}`;
+      this.#reject(gateway, outcome.signed.hash, 'INGEST_GATEWAY_MISMATCH', reason, done);
       return null;
     }
-    const checked = checkEnvelope(raw, new Map([[gw.key.fingerprint, gw.key]]));
-    if (!checked.ok) {
-      const code: IngestErrorCode =
-        checked.problem.code === 'ENTRY_SCHEMA'
-          ? 'INGEST_PAYLOAD_INVALID'
-          : checked.problem.code === 'KEY_OWNER_MISMATCH'
-            ? 'INGEST_GATEWAY_MISMATCH'
-            : 'INGEST_SIGNATURE_INVALID';
-      this.#reject(topic.gateway, claimedHash, code, checked.problem.message, m.done);
-      return null;
-    }
-    if (checked.entry.gateway !== topic.gateway) {
-      this.#reject(
-        topic.gateway,
-        checked.signed.hash,
-        'INGEST_GATEWAY_MISMATCH',
-        `the entry names gateway ${checked.entry.gateway}`,
-        m.done,
-      );
-      return null;
-    }
-    return {
-      gateway: topic.gateway,
-      signed: checked.signed,
-      entry: checked.entry,
-      chain: `${checked.entry.recording}/${checked.entry.track}`,
-      done: m.done,
-      receivedAt: m.receivedAt,
+    const c: Candidate = {
+      gateway,
+      signed: outcome.signed,
+      entry: outcome.entry,
+      entryText: outcome.entryText,
+      chain: `${outcome.entry.recording}/${outcome.entry.track}`,
+      done,
+      receivedAt,
     };
+    return this.#checkObject(c);
   }
 
-  async #gateway(id: string): Promise<{ key: PublicKey & { owner: string }; status: string } | null> {
+  /**
+   * The gateway's enrolled key and status, cached for 10 s (an approval or revocation forgets it at once). A
+   * lookup in flight is shared by the messages that arrive meanwhile; an unknown gateway is not cached.
+   */
+  #gateway(id: string): Promise<GatewayKey | null> {
     const cached = this.#keys.get(id);
-    if (cached && this.#o.clock.now() - cached.at < 10_000) return cached;
-    const row = await this.#o.repo.gatewayById(id);
-    if (!row || row.status === 'pending') return null;
-    const key = parsePublicKey(row.publicKey);
-    if (typeof key === 'string') return null;
-    const entry = { key: { ...key, owner: row.id }, status: row.status, at: this.#o.clock.now() };
+    if (cached && this.#o.clock.now() - cached.at < 10_000) return cached.value;
+    const value = this.#o.repo.gatewayById(id).then((row) => {
+      if (!row || row.status === 'pending' || typeof parsePublicKey(row.publicKey) === 'string') return null;
+      return { publicKey: row.publicKey, status: row.status };
+    });
+    const entry = { value, at: this.#o.clock.now() };
     this.#keys.set(id, entry);
-    return entry;
+    const uncache = () => {
+      if (this.#keys.get(id) === entry) this.#keys.delete(id);
+    };
+    value.then((gw) => gw ?? uncache(), uncache);
+    return value;
   }
 
   /**
@@ -361,27 +441,27 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
-  async #checkObjects(ready: Candidate[]): Promise<{ c: Candidate; object?: IndexedEntry['object'] }[]> {
-    const out: ({ c: Candidate; object?: IndexedEntry['object'] } | null)[] = new Array(ready.length).fill(
-      null,
-    );
-    let next = 0;
-    const worker = async () => {
-      while (next < ready.length) {
-        const i = next++;
-        out[i] = await this.#checkObject(ready[i]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#o.objectConcurrency, ready.length) }, worker));
-    return out.filter((x): x is { c: Candidate; object?: IndexedEntry['object'] } => x !== null);
+  /** The candidate with its object checked, or null when it was refused (missing, or not what it says). */
+  async #checkObject(c: Candidate): Promise<Candidate | null> {
+    if (c.entry.kind !== 'segment' && c.entry.kind !== 'file') return c;
+    // At most objectConcurrency checks at once: a rehash reads the whole object back.
+    if (this.#objectChecks < this.#o.objectConcurrency) this.#objectChecks++;
+    else await new Promise<void>((resolve) => this.#objectWaiting.push(resolve)); // handed a place
+    try {
+      return await this.#checkObjectNow(c, c.entry.object);
+    } finally {
+      const next = this.#objectWaiting.shift();
+      if (next) next();
+      else this.#objectChecks--;
+    }
   }
 
-  async #checkObject(c: Candidate): Promise<{ c: Candidate; object?: IndexedEntry['object'] } | null> {
-    if (c.entry.kind !== 'segment' && c.entry.kind !== 'file') return { c };
-    const { sha256, size } = c.entry.object;
+  async #checkObjectNow(
+    c: Candidate,
+    { sha256, size }: { sha256: string; size: number },
+  ): Promise<Candidate | null> {
     const head = await this.#o.store.head(sha256);
     if (!head) {
-      this.#heads.delete(c.chain);
       this.#reject(
         c.gateway,
         c.signed.hash,
@@ -392,10 +472,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       return null;
     }
     if (head.verifiedSha256 === sha256 && head.size === size)
-      return { c, object: { sha256, size, verifiedHow: 'store-checksum' } };
+      return { ...c, object: { sha256, size, verifiedHow: 'store-checksum' } };
     const rehashed = await this.#o.store.rehash(sha256);
     if (!rehashed || rehashed.sha256 !== sha256 || rehashed.size !== size) {
-      this.#heads.delete(c.chain);
       const why = rehashed ? `hashes to ${rehashed.sha256} (${rehashed.size} bytes)` : 'cannot be read back';
       this.#reject(
         c.gateway,
@@ -406,7 +485,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       );
       return null;
     }
-    return { c, object: { sha256, size, verifiedHow: 'rehash' } };
+    return { ...c, object: { sha256, size, verifiedHow: 'rehash' } };
   }
 
   #reject(
@@ -430,14 +509,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     status: AckMessage['status'],
     code: string | null,
     reason: string | null,
+    at = isoTime(this.#o.clock.now()),
   ): void {
-    const ack: AckMessage = {
-      hash,
-      status,
-      code,
-      reason: reason?.slice(0, 1000) ?? null,
-      at: isoTime(this.#o.clock.now()),
-    };
+    const ack: AckMessage = { hash, status, code, reason: reason?.slice(0, 1000) ?? null, at };
     this.#o.mqtt.publish(gatewayTopic(gateway, 'ack'), JSON.stringify(ack), { qos: 1 });
   }
 }
