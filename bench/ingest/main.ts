@@ -28,6 +28,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import { postgresUrl } from '../../test/helpers/databases.ts';
 import { type Mosquitto, startMosquitto } from '../../test/helpers/mosquitto.ts';
+import { PLAINTEXT } from '../../test/helpers/tls.ts';
 import { CpuMeter, pidsWithCommandLine } from './process-cpu.ts';
 
 const USAGE = `usage: npm run bench -- ingest [options]
@@ -403,6 +404,7 @@ async function ingestRun(
         database: fresh.config,
         store: { kind: 'fs', root: storeRoot },
         http: { port: 0 },
+        tls: PLAINTEXT,
         log: { level: 'warn' },
       },
       { log: quiet },
