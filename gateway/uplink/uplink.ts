@@ -49,6 +49,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   #wake = new AbortController();
   #loop: Promise<void> | null = null;
   #statusTimer: NodeJS.Timeout | null = null;
+  #onMessage: ((topic: string, payload: Buffer) => void) | null = null;
+  #onConnect: (() => void) | null = null;
   #bytesSent = 0;
   #rate = 0;
   #rateAt = 0;
@@ -74,14 +76,18 @@ export class Uplink extends EventEmitter<UplinkEvents> {
     this.#running = true;
     const { mqtt, gateway } = this.#o;
     const ackTopic = gatewayTopic(gateway, 'ack');
-    mqtt.on('message', (topic, payload) => {
+    this.#onMessage = (topic, payload) => {
       if (topic === ackTopic) this.#onAck(payload);
-    });
-    mqtt.on('connect', () => {
+    };
+    // A client that reconnects after stop() must not reach a spool that may be closed by then.
+    this.#onConnect = () => {
+      if (!this.#running) return;
       mqtt.subscribe(ackTopic, { qos: 1 });
       this.#wakeNow();
       this.#publishStatus();
-    });
+    };
+    mqtt.on('message', this.#onMessage);
+    mqtt.on('connect', this.#onConnect);
     if (mqtt.connected) mqtt.subscribe(ackTopic, { qos: 1 });
     this.#rateAt = this.#o.clock.now();
     this.#statusTimer = setInterval(() => this.#publishStatus(), this.#o.statusEveryMs);
@@ -101,6 +107,8 @@ export class Uplink extends EventEmitter<UplinkEvents> {
   /** Stops sending; publishes an offline status. Entries not sent stay in the spool. */
   async stop(): Promise<void> {
     this.#running = false;
+    if (this.#onMessage) this.#o.mqtt.off('message', this.#onMessage);
+    if (this.#onConnect) this.#o.mqtt.off('connect', this.#onConnect);
     this.#wakeNow();
     await this.#loop;
     if (this.#statusTimer) clearInterval(this.#statusTimer);
