@@ -276,6 +276,9 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       onTombstone: () => transparencyLog.sequence(),
       log: log.child({ component: 'retention' }),
     });
+    // S3: object locks follow each recording's class and holds once it ends; failed removals are retried.
+    retention.start({ everyMs: 60_000 });
+    closers.push(() => retention.stopped());
     registerRetentionRoutes(http, {
       retention,
       audit: (event, at) => repo.appendAudit(event, at),

@@ -339,3 +339,41 @@ export async function unpurgedTombstones(db: Queryable): Promise<StoredTombstone
   );
   return res.rows.map(tombstoneOf);
 }
+
+/** Recordings whose object lock is not set for their current state, oldest end first. */
+export async function recordingsToLock(db: Queryable, limit: number): Promise<string[]> {
+  const res = await run<{ id: string }>(
+    db,
+    'list recordings to lock',
+    `SELECT id FROM recordings
+      WHERE deleted_at IS NULL AND ended_at IS NOT NULL AND (locks_synced_at IS NULL OR locks_synced_at < ended_at)
+      ORDER BY ended_at, id LIMIT $1`,
+    [limit],
+  );
+  return res.rows.map((r) => r.id);
+}
+
+/** Notes that a recording's object lock was set at `at`, for its state as of its end (never before it). */
+export async function markLocked(db: Queryable, recording: string, at: string): Promise<void> {
+  await run(
+    db,
+    'mark a recording locked',
+    'UPDATE recordings SET locks_synced_at = greatest($2::timestamptz, ended_at) WHERE id = $1',
+    [recording, at],
+  );
+}
+
+/** Marks the recordings a rule or hold covers for the lock sweep to set again. */
+export async function markLocksStale(
+  db: Queryable,
+  scope: 'matter' | 'case' | 'recording',
+  target: string,
+): Promise<void> {
+  const column = { matter: 'matter', case: 'case_id', recording: 'id::text' }[scope];
+  await run(
+    db,
+    'mark locks stale',
+    `UPDATE recordings SET locks_synced_at = NULL WHERE ${column} = $1 AND deleted_at IS NULL`,
+    [target],
+  );
+}

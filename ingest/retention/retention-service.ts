@@ -61,6 +61,9 @@ export interface DeletionResult {
 export class Retention {
   readonly #d: RetentionDeps;
   readonly #clock: Clock;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(deps: RetentionDeps) {
     this.#d = deps;
@@ -88,7 +91,7 @@ export class Retention {
   ): Promise<RetentionRule> {
     const rule: RetentionRule = { ...input, setBy: by.username, setAt: isoTime(this.#clock.now()) };
     await db.putRule(this.#d.db.pool, rule);
-    if (input.scope === 'recording') await this.syncLocks(input.target).catch((err) => this.#warn(err));
+    await this.#relock(input.scope, input.target);
     return rule;
   }
 
@@ -111,7 +114,7 @@ export class Retention {
         heldAt: isoTime(this.#clock.now()),
       });
     });
-    if (input.scope === 'recording') await this.syncLocks(input.target).catch((err) => this.#warn(err));
+    await this.#relock(input.scope, input.target);
     return hold;
   }
 
@@ -123,7 +126,7 @@ export class Retention {
       reason,
     });
     if (!hold) throw new IngestError('INGEST_NOT_FOUND', `no active legal hold ${id}`);
-    if (hold.scope === 'recording') await this.syncLocks(hold.target).catch((err) => this.#warn(err));
+    await this.#relock(hold.scope, hold.target);
     return hold;
   }
 
@@ -232,7 +235,60 @@ export class Retention {
     const settings = objectLockOf(status, this.#clock.now());
     const objects = await db.recordingObjects(this.#d.db.pool, recording);
     for (const o of objects) await lock.call(this.#d.store, o.sha256, settings);
+    await db.markLocked(this.#d.db.pool, recording, isoTime(this.#clock.now()));
     return objects.length;
+  }
+
+  /**
+   * Sets the object lock of every ended recording whose lock is not set for its current state (newly ended,
+   * or a rule or hold on its matter or case changed); returns how many recordings it set.
+   */
+  async lockSweep(batch = 200): Promise<number> {
+    if (!this.#d.store.lock) return 0;
+    let done = 0;
+    for (;;) {
+      const ids = await db.recordingsToLock(this.#d.db.pool, batch);
+      for (const id of ids) {
+        await this.syncLocks(id);
+        done += 1;
+      }
+      if (ids.length < batch) return done;
+    }
+  }
+
+  /** Runs lockSweep() and purge() every `everyMs` (unref'd); a store without object lock only purges. */
+  start(opts: { everyMs: number }): void {
+    this.stop();
+    this.#running = true;
+    const tick = () => {
+      this.#inFlight = (async () => {
+        await this.lockSweep();
+        await this.purge();
+      })().catch((err) => this.#warn(err));
+      void this.#inFlight.finally(() => {
+        if (this.#running) this.#timer = setTimeout(tick, opts.everyMs).unref();
+      });
+    };
+    this.#timer = setTimeout(tick, opts.everyMs).unref();
+  }
+
+  /** Stops the timer. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Stops the timer and waits for a sweep already running (before the database closes). */
+  async stopped(): Promise<void> {
+    this.stop();
+    await this.#inFlight;
+  }
+
+  /** After a rule or hold changed: the recordings it covers are locked again, now for one, by the sweep for many. */
+  async #relock(scope: 'matter' | 'case' | 'recording', target: string): Promise<void> {
+    await db.markLocksStale(this.#d.db.pool, scope, target);
+    if (scope === 'recording') await this.syncLocks(target).catch((err) => this.#warn(err));
   }
 
   async #removeObjects(tombstone: string, objects: string[]): Promise<number> {

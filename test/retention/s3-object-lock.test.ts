@@ -84,6 +84,32 @@ withDatabases(t, async (t, backend) => {
   ];
 
   t.test(
+    'the lock sweep sets ended recordings once, and again those a case hold covers (observed)',
+    async (t) => {
+      t.equal(await retention.lockSweep(), 2, 'both ended recordings');
+      t.same(
+        [...new Set(take().map((r) => r.key))].sort(),
+        keysOf([...rec.objects, ...hearing.objects]),
+        'every object locked',
+      );
+      t.equal(await retention.lockSweep(), 0, 'nothing stale: nothing sent');
+      t.same(take(), []);
+      const hold = await retention.hold({ scope: 'case', target: 'S3-1', reason: 'court order' }, ADMIN);
+      t.equal(await retention.lockSweep(), 1, 'the held case');
+      const reqs = take();
+      t.same([...new Set(reqs.map((r) => r.key))].sort(), keysOf(rec.objects));
+      t.same(bodies(reqs, 'legal-hold'), [
+        '<LegalHold xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>ON</Status></LegalHold>',
+      ]);
+      await retention.release(hold.id, 'order lifted', ADMIN);
+      t.equal(await retention.lockSweep(), 1);
+      t.same(bodies(take(), 'legal-hold'), [
+        '<LegalHold xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>OFF</Status></LegalHold>',
+      ]);
+    },
+  );
+
+  t.test(
     'a standard recording: COMPLIANCE until its retain-until, no legal hold (requests observed, s3rver has no object lock)',
     async (t) => {
       t.equal(await retention.syncLocks(rec.id), rec.objects.length);
