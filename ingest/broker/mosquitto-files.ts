@@ -1,21 +1,33 @@
 /**
- * @module Mosquitto's password_file and acl_file for the enrolled gateways, the at-scale broker's
- * equivalent of the embedded broker's rules.
+ * @module Mosquitto's password_file, acl_file and (issue 10) crlfile and TLS listeners for the
+ * enrolled gateways, the at-scale broker's equivalent of the embedded broker's rules.
  *
- * Mosquitto cannot check our signed tokens, so each approved gateway gets a random-looking password
- * derived from the ingest secret: HMAC-SHA256(secret, label ‖ gateway ‖ fingerprint). Neither side
- * stores it: the ingest recomputes it whenever it writes these files, and tells the gateway its
- * password when it approves it (in the `enrolled` answer, which only that gateway may read); the
- * gateway keeps it beside its key. A new key gives a new password, so a revoked or re-keyed
- * gateway's old password stops working once the files are rewritten and Mosquitto reloads them
- * (SIGHUP); Mosquitto 2.0.11 then also disconnects clients the new files no longer admit. Rules
- * the ACL file cannot express hold only on the embedded broker: retained only on `status`, and a
- * client id tied to its user (a gateway may take another's client id, and so kick it, though
- * Mosquitto re-checks the read ACL before delivering anything queued for that session).
+ * Mosquitto cannot check our signed tokens, so gateways log in to it by client certificate (issue
+ * 10): on the gateway listener ({@link mosquittoTlsListener} with `gateways: true`) Mosquitto demands
+ * a certificate issued by the ingest CA and takes its CN, the gateway id, as the MQTT user
+ * (`use_identity_as_username`); the certificate holds the gateway's enrolled Ed25519 key
+ * (ingest/tls/gateway-certificates.ts), so only that key can use it. The ACL file admits approved
+ * gateways to their own topics; the CRL ({@link mosquittoCrl}) names every revoked gateway's
+ * certificates, which Mosquitto then refuses in the TLS handshake. Both take effect when the files
+ * are rewritten and Mosquitto gets SIGHUP (2.0.11 reloads the CRL too; a connection already open
+ * stays open, but the reloaded ACL stops its publishes: restart Mosquitto to cut it at once).
+ *
+ * The ingest logs in on its own TLS listener with a password derived from the ingest secret:
+ * HMAC-SHA256(secret, label ‖ user), so the raw secret never reaches Mosquitto. The password file
+ * still holds a derived password per approved gateway (HMAC over gateway ‖ fingerprint) for a
+ * broker that admits gateways by password; the gateway is never told it, so the compose deployment
+ * uses certificates. Rules the ACL file cannot express hold only on the embedded broker: retained
+ * only on `status`, and a client id tied to its user (a gateway may take another's client id, and so
+ * kick it, though Mosquitto re-checks the read ACL before delivering anything queued for that session).
  */
 import { createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { GatewayId } from '../../protocol/entry.ts';
 import { Sha256Hex } from '../../protocol/hash.ts';
+import {
+  type CertificateAndKey,
+  gatewayCertificateSerial,
+  makeCrl,
+} from '../../protocol/tls/certificates.ts';
 import { GATEWAY_PUBLISHES, gatewayTopic, INGEST_PUBLISHES, ROOT } from '../../protocol/topics.ts';
 import { INGEST_USERNAME, IngestSecret } from './ingest-secret.ts';
 
@@ -108,4 +120,48 @@ function derive(ingestSecret: string, parts: string[]): string {
   const mac = createHmac('sha256', IngestSecret.parse(ingestSecret));
   mac.update([LABEL, ...parts].join('\0'));
   return mac.digest('base64url');
+}
+
+/** The TLS files of Mosquitto, by name in its auth folder (beside passwd and acl). */
+export const MOSQUITTO_TLS_FILES = {
+  ca: 'ca.pem',
+  cert: 'server.pem',
+  key: 'server-key.pem',
+  crl: 'crl.pem',
+} as const;
+
+/**
+ * The `crlfile`: a CRL signed by the ingest CA naming the certificates of every revoked gateway
+ * (their serial numbers derive from gateway id and key, see gatewayCertificateSerial). Written even
+ * when empty: with `crlfile` set, Mosquitto refuses every client certificate when it has no CRL.
+ */
+export function mosquittoCrl(gateways: Iterable<MosquittoGateway>, ca: CertificateAndKey): Promise<string> {
+  const serials = [...gateways]
+    .filter((g) => g.status === 'revoked')
+    .map((g) => gatewayCertificateSerial(GatewayId.parse(g.gateway), Sha256Hex.parse(g.fingerprint)));
+  return makeCrl(ca, serials);
+}
+
+/**
+ * The config lines of a Mosquitto TLS listener reading the files in `dir`. `gateways: true` makes it
+ * the gateway listener: a client certificate from the ingest CA is demanded, checked against the CRL,
+ * and its CN is the MQTT user; otherwise clients (the ingest) log in by password over TLS.
+ */
+export function mosquittoTlsListener(
+  port: number,
+  host: string,
+  dir: string,
+  opts: { gateways: boolean },
+): string[] {
+  const file = (name: keyof typeof MOSQUITTO_TLS_FILES) => `${dir}/${MOSQUITTO_TLS_FILES[name]}`;
+  return [
+    `listener ${port} ${host}`,
+    `cafile ${file('ca')}`,
+    `certfile ${file('cert')}`,
+    `keyfile ${file('key')}`,
+    'tls_version tlsv1.2',
+    ...(opts.gateways
+      ? [`crlfile ${file('crl')}`, 'require_certificate true', 'use_identity_as_username true']
+      : []),
+  ];
 }
