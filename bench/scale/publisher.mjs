@@ -2,14 +2,14 @@
  * @module Worker thread of the scale bench: the simulated gateways, one MQTT client each (persistent session,
  * QoS 1), each sealing one entry per track every `stepMs` at its own offset in the step, publishing it when it
  * is due, listening for its acknowledgements, and publishing again what stays unacknowledged for
- * `republishMs` (as the gateway uplink does). Latency is from the moment an entry is due (its seal) to the
+ * `republishMs`, the oldest `batch` at a time (as the gateway uplink does). Latency is from the moment an entry is due (its seal) to the
  * first `indexed` acknowledgement naming it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
 
 // Plain JavaScript: a worker thread does not inherit the tsx loader. `workerData` is main.ts's PublisherData.
-const { url, gateways, tracks, stepMs, republishMs } = workerData;
+const { url, gateways, tracks, stepMs, republishMs, batch } = workerData;
 const steps = gateways[0].payloads.length / tracks;
 const total = gateways.reduce((n, g) => n + g.payloads.length, 0);
 
@@ -98,13 +98,22 @@ const schedule = setInterval(() => {
   }
 }, 10);
 
+// As the uplink's round: of each gateway's oldest `batch` entries still awaiting their acknowledgement,
+// those last published `republishMs` ago or more are published again (so a slow ingest is not flooded).
+const oldestUnacked = new Array(gateways.length).fill(0);
 const resend = setInterval(() => {
   const now = performance.now();
   for (let gi = 0; gi < gateways.length; gi++) {
     const n = gateways[gi].payloads.length;
-    for (let j = 0; j < n; j++) {
+    let j = oldestUnacked[gi];
+    while (j < n && ackedAt[base[gi] + j] >= 0) j++;
+    oldestUnacked[gi] = j;
+    for (let seen = 0; j < n && seen < batch; j++) {
       const at = base[gi] + j;
-      if (sentAt[at] >= 0 && ackedAt[at] < 0 && now - sentAt[at] >= republishMs) {
+      if (sentAt[at] < 0) break;
+      if (ackedAt[at] >= 0) continue;
+      seen++;
+      if (now - sentAt[at] >= republishMs) {
         sentAt[at] = now;
         send(gi, j);
         republished++;
