@@ -1,6 +1,6 @@
 /** @module `quanlu ingest`: runs the ingest, and lets an administrator enroll gateways. */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -12,6 +12,9 @@ import { migrate } from '../ingest/db/migrations.ts';
 import { openDatabase } from '../ingest/db/open-database.ts';
 import { createRepository } from '../ingest/db/repository.ts';
 import { runIngest } from '../ingest/main.ts';
+import { issueGatewayCertificate } from '../ingest/tls/gateway-certificates.ts';
+import { parsePublicKey } from '../protocol/keys.ts';
+import { loadTlsMaterial } from '../protocol/tls/tls-files.ts';
 import { CliError } from './errors.ts';
 import { usersCommand } from './ingest-users.ts';
 
@@ -51,7 +54,10 @@ export function ingestCommand(program: Command): void {
     });
   usersCommand(ingest, withRepository);
   officersCommand(ingest);
-  const gateways = ingest.command('gateways').description('enrolled gateways: list, approve, revoke');
+  const gateways = ingest
+    .command('gateways')
+    .description('enrolled gateways: list, enroll, approve, revoke, certificate');
+  gatewayTlsCommands(gateways);
   gateways
     .command('list')
     .description('list gateways with their key fingerprints and status')
@@ -89,6 +95,52 @@ export function ingestCommand(program: Command): void {
         );
       });
   }
+}
+
+/**
+ * Adds `ingest gateways enroll ID PUBLIC-KEY` (records a gateway's key given out of band, e.g. from its
+ * gateway-key.pub.json, for a broker it cannot ask on: Mosquitto) and `ingest gateways certificate ID`
+ * (issue 10: the client certificate of an approved gateway, for mutual TLS, from the ingest CA).
+ */
+function gatewayTlsCommands(gateways: Command): void {
+  gateways
+    .command('enroll')
+    .description("record a gateway's key as pending (then approve it by fingerprint)")
+    .argument('<gateway>', 'the gateway id')
+    .argument('<public-key>', 'its raw Ed25519 public key, base64url (publicKey in gateway-key.pub.json)')
+    .option('-c, --config <file>', 'ingest configuration')
+    .action(async (gateway: string, publicKey: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string }>();
+      const key = parsePublicKey(publicKey);
+      if (typeof key === 'string') throw new CliError('CLI_USAGE', `not a gateway key: ${key}`);
+      const row = await withRepository(opts.config, (repo) =>
+        repo.upsertEnrollment({ id: gateway, fingerprint: key.fingerprint, publicKey, hostname: null }),
+      );
+      process.stdout.write(`${row.id} ${row.status} with key ${row.fingerprint}\n`);
+    });
+  gateways
+    .command('certificate')
+    .description('issue the client certificate of an approved gateway (mutual TLS), for its enrolled key')
+    .argument('<gateway>', 'the gateway id')
+    .option('-c, --config <file>', 'ingest configuration')
+    .option('--out <file>', 'write it here (the gateway reads <dataDir>/gateway-cert.pem); default: stdout')
+    .action(async (gateway: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string; out?: string }>();
+      const config = IngestConfig.parse(
+        (opts.config ? await readConfigFile(opts.config) : {}) as IngestConfigInput,
+      );
+      const tls = await loadTlsMaterial(config.tls, config.dataDir, `quanlu ingest CA (${config.node})`);
+      const row = await withRepository(opts.config, (repo) => repo.gatewayById(gateway));
+      const pem = await issueGatewayCertificate(tls, row).catch((err: Error) => {
+        throw new CliError('CLI_USAGE', err.message);
+      });
+      if (opts.out) {
+        await writeFile(opts.out, pem, { mode: 0o644 });
+        process.stdout.write(
+          `wrote ${opts.out}: ${gateway}'s client certificate for key ${row?.fingerprint}\n`,
+        );
+      } else process.stdout.write(pem);
+    });
 }
 
 /** Adds `ingest officers import FILE | list`: the officer list the gateway consoles sync (issue 6). */

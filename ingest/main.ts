@@ -1,5 +1,6 @@
 /** @module Runs an ingest process: loads the config, starts it, handles signals. Nothing else. */
 import { readConfigFile } from '../firmware-config/config-file.ts';
+import { displayCertificateFingerprint } from '../protocol/tls/certificates.ts';
 import { type Ingest, startIngest } from './app.ts';
 import type { IngestConfigInput } from './config.ts';
 
@@ -9,6 +10,12 @@ export async function runIngest(configFile: string | undefined, out = process.st
   const ingest = await startIngest(input);
   out.write(
     `ingest ${ingest.config.node} · MQTT ${ingest.mqttUrl} · HTTP ${ingest.httpUrl} · database ${ingest.db.kind} · store ${ingest.store.kind}\n`,
+  );
+  // Transport security (issue 10): the fingerprint an administrator gives gateways to pin, or the warning.
+  out.write(
+    ingest.tls
+      ? `ingest CA SHA-256 ${displayCertificateFingerprint(ingest.tls.caFingerprint)} (gateways: ingest.tls.caFingerprint)\n`
+      : 'WARNING: TLS is off (tls.mode: off): the API, the console and MQTT speak plain text\n',
   );
   let closing = false;
   const shutdown = () => {
