@@ -16,6 +16,7 @@ import { issueGatewayCertificate } from '../ingest/tls/gateway-certificates.ts';
 import { parsePublicKey } from '../protocol/keys.ts';
 import { loadTlsMaterial } from '../protocol/tls/tls-files.ts';
 import { CliError } from './errors.ts';
+import { retentionCommand } from './ingest-retention.ts';
 import { usersCommand } from './ingest-users.ts';
 
 /** Runs a job on the repository of the ingest a config file names (the embedded defaults without one). */
@@ -54,6 +55,7 @@ export function ingestCommand(program: Command): void {
     });
   usersCommand(ingest, withRepository);
   officersCommand(ingest);
+  retentionCommand(ingest);
   const gateways = ingest
     .command('gateways')
     .description('enrolled gateways: list, enroll, approve, revoke, certificate');

@@ -15,6 +15,8 @@ export interface RecordingSpec {
   segments?: number;
   /** Bytes tag, so recordings do not share objects unless they should. */
   tag?: string;
+  /** When it starts, epoch ms (default T0). */
+  start?: number;
 }
 
 /** A recording built, indexed and stored: its id, chains and object hashes. */
@@ -35,7 +37,8 @@ export async function storedRecording(
   const tag = spec.tag ?? id;
   const chains = ['cam-1', 'mic-1'].map((track) => {
     const steps = [];
-    let at = T0;
+    const start = spec.start ?? T0;
+    let at = start;
     for (let i = 0; i < (spec.segments ?? 3); i++) {
       steps.push({
         kind: 'segment' as const,
@@ -50,6 +53,7 @@ export async function storedRecording(
       recording: id,
       track,
       key,
+      start,
       case: { id: spec.caseId, matter: spec.matter, officers: ['31010001', '31010002'], room: spec.room },
       steps,
     });
