@@ -73,36 +73,40 @@ export function registerRetentionRoutes(
       isoTime(deps.now()),
     );
 
-  app.get('/api/v1/recordings/:id/retention', async (req) => {
+  app.get('/api/v1/recordings/:id/retention', { schema: { params: RecordingParams } }, async (req) => {
     const { id } = parse(RecordingParams, req.params);
     return retention.status(id);
   });
 
-  app.post('/api/v1/recordings/:id/retention/delete', async (req) => {
-    const { id } = parse(RecordingParams, req.params);
-    const { reason } = parse(ReasonBody, req.body);
-    try {
-      const done = await retention.delete(id, reason, actor(req));
-      await audit(
-        req,
-        'retention-delete',
-        `tombstone ${done.tombstone.hash}; ${done.removed} object(s) removed`,
-        {
-          recording: id,
-          reason,
-        },
-      );
-      return done;
-    } catch (err) {
-      if (err instanceof IngestError && REFUSALS.has(err.code))
-        await audit(req, 'retention-refused', `${err.code}: ${err.message}`, { recording: id, reason });
-      throw err;
-    }
-  });
+  app.post(
+    '/api/v1/recordings/:id/retention/delete',
+    { schema: { params: RecordingParams, body: ReasonBody } },
+    async (req) => {
+      const { id } = parse(RecordingParams, req.params);
+      const { reason } = parse(ReasonBody, req.body);
+      try {
+        const done = await retention.delete(id, reason, actor(req));
+        await audit(
+          req,
+          'retention-delete',
+          `tombstone ${done.tombstone.hash}; ${done.removed} object(s) removed`,
+          {
+            recording: id,
+            reason,
+          },
+        );
+        return done;
+      } catch (err) {
+        if (err instanceof IngestError && REFUSALS.has(err.code))
+          await audit(req, 'retention-refused', `${err.code}: ${err.message}`, { recording: id, reason });
+        throw err;
+      }
+    },
+  );
 
   app.get('/api/v1/retention/rules', async () => ({ rules: await retention.rules() }));
 
-  app.put('/api/v1/retention/rules', async (req) => {
+  app.put('/api/v1/retention/rules', { schema: { body: RuleBody } }, async (req) => {
     const body = parse(RuleBody, req.body);
     const rule = await retention.setRule(body, actor(req));
     await audit(
@@ -116,7 +120,7 @@ export function registerRetentionRoutes(
 
   app.get('/api/v1/retention/holds', async () => ({ holds: await retention.holds() }));
 
-  app.post('/api/v1/retention/holds', async (req, reply) => {
+  app.post('/api/v1/retention/holds', { schema: { body: HoldBody } }, async (req, reply) => {
     const body = parse(HoldBody, req.body);
     const hold = await retention.hold(body, actor(req));
     await audit(req, 'legal-hold', `hold #${hold.id} on ${body.scope} ${body.target}`, {
@@ -126,18 +130,22 @@ export function registerRetentionRoutes(
     return reply.status(201).send({ hold });
   });
 
-  app.post('/api/v1/retention/holds/:id/release', async (req) => {
-    const { id } = parse(HoldParams, req.params);
-    const { reason } = parse(ReasonBody, req.body);
-    const hold = await retention.release(id, reason, actor(req));
-    await audit(req, 'legal-hold-release', `hold #${id} on ${hold.scope} ${hold.target} released`, {
-      reason,
-      ...(hold.scope === 'recording' ? { recording: hold.target } : {}),
-    });
-    return { hold };
-  });
+  app.post(
+    '/api/v1/retention/holds/:id/release',
+    { schema: { params: HoldParams, body: ReasonBody } },
+    async (req) => {
+      const { id } = parse(HoldParams, req.params);
+      const { reason } = parse(ReasonBody, req.body);
+      const hold = await retention.release(id, reason, actor(req));
+      await audit(req, 'legal-hold-release', `hold #${id} on ${hold.scope} ${hold.target} released`, {
+        reason,
+        ...(hold.scope === 'recording' ? { recording: hold.target } : {}),
+      });
+      return { hold };
+    },
+  );
 
-  app.get('/api/v1/retention/expired', async (req) => {
+  app.get('/api/v1/retention/expired', { schema: { querystring: ExpiredQuery } }, async (req) => {
     const { limit } = parse(ExpiredQuery, req.query);
     return { recordings: await retention.expired(limit) };
   });
