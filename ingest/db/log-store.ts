@@ -2,9 +2,6 @@
 import type { SignedTreeHead } from '../../protocol/tree-head.ts';
 import { type Queryable, run } from './rows.ts';
 
-/** The advisory lock every sequencer holds while it appends, so two ingest nodes never interleave. */
-const SEQUENCER_LOCK = 8_164_001;
-
 /** A stored node. */
 export interface StoredNode {
   level: number;
@@ -18,9 +15,17 @@ export interface StoredTreeHead {
   sth: SignedTreeHead;
 }
 
-/** Takes the sequencer lock for the current transaction. */
+/**
+ * Takes the sequencer lock for the current transaction: the advisory lock every sequencer holds while it
+ * appends, so two ingest nodes never interleave. One per schema (as the audit log's), so deployments or
+ * tests sharing a database never wait on each other's log.
+ */
 export async function lockSequencer(tx: Queryable): Promise<void> {
-  await run(tx, 'lock the log sequencer', 'SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
+  await run(
+    tx,
+    'lock the log sequencer',
+    "SELECT pg_advisory_xact_lock(hashtextextended('quanlu/log/' || current_schema(), 0))",
+  );
 }
 
 /**

@@ -120,13 +120,13 @@ export class TransparencyLog extends EventEmitter<{ treeHead: [SignedTreeHead] }
       await this.sequence();
       const size = await this.size();
       const root = await this.root(size);
-      // Stored under the sequencer lock, and only if no larger head is stored yet: with several ingest nodes
-      // (or a timer and a POST) signing at once, heads are stored in size order and the latest head never
-      // shrinks. When another signer got ahead, sign again over the larger log.
+      // Stored under the sequencer lock: with several ingest nodes (or a timer and a POST) signing at once,
+      // a head over `size` is not stored after a larger one; when another signer got ahead (the log has grown
+      // since), sign again over the larger log. A log that shrank (rewritten) is signed as it is: check() finds it.
       const sth = await transaction(this.#db, 'store a tree head', async (tx) => {
         await store.lockSequencer(tx);
         const latest = (await store.latestTreeHeads(tx, 1))[0]?.sth.head.size ?? 0;
-        if (latest > size) return null;
+        if (latest > size && (await store.logSize(tx)) > size) return null;
         const audit = await auditHead(tx);
         const signed = signTreeHead(
           {
