@@ -7,17 +7,29 @@
  * admit the ingest before its first start), migrates the database, lists the gateways and writes
  * `passwd` and `acl` with ingest/broker/mosquitto-files.ts. Run it again after approving or revoking a
  * gateway, then send Mosquitto SIGHUP (`docker compose kill -s HUP mosquitto`).
+ *
+ * TLS (issue 10): it also makes the ingest CA when none exists yet (the ingest's `tls` setting, under
+ * `<dataDir>/tls`), and writes Mosquitto's `ca.pem`, a server certificate from that CA for the host
+ * names `mosquitto` and `localhost` with its key, and `crl.pem` naming revoked gateways' certificates.
  */
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfigFile } from '../../firmware-config/config-file.ts';
-import { mosquittoAclFile, mosquittoPasswordFile } from '../../ingest/broker/mosquitto-files.ts';
+import {
+  MOSQUITTO_TLS_FILES,
+  type MosquittoGateway,
+  mosquittoAclFile,
+  mosquittoCrl,
+  mosquittoPasswordFile,
+} from '../../ingest/broker/mosquitto-files.ts';
 import { IngestConfig, type IngestConfigInput } from '../../ingest/config.ts';
 import { migrate } from '../../ingest/db/migrations.ts';
 import { openDatabase } from '../../ingest/db/open-database.ts';
 import { createRepository } from '../../ingest/db/repository.ts';
 import { loadOrCreateIngestSecret } from '../../ingest/secret-file.ts';
+import { makeServerCertificate } from '../../protocol/tls/certificates.ts';
+import { loadTlsMaterial } from '../../protocol/tls/tls-files.ts';
 
 /** The files written, by name in the output folder. */
 export const AUTH_FILES = { passwordFile: 'passwd', aclFile: 'acl' } as const;
@@ -29,7 +41,7 @@ export async function writeAuthFiles(configFile: string, out: string): Promise<n
   const db = await openDatabase(config.database ?? { kind: 'pglite', dataDir: join(config.dataDir, 'db') });
   try {
     await migrate(db);
-    const gateways = (await createRepository(db).listGateways()).map((g) => ({
+    const gateways: MosquittoGateway[] = (await createRepository(db).listGateways()).map((g) => ({
       gateway: g.id,
       status: g.status,
       fingerprint: g.fingerprint,
@@ -39,10 +51,26 @@ export async function writeAuthFiles(configFile: string, out: string): Promise<n
     // PBKDF2 hashes and topic rules, never the secret, and live on a volume only Mosquitto mounts.
     replace(join(out, AUTH_FILES.passwordFile), mosquittoPasswordFile(gateways, secret));
     replace(join(out, AUTH_FILES.aclFile), mosquittoAclFile(gateways));
+    await writeTlsFiles(config, gateways, out);
     return gateways.filter((g) => g.status === 'approved').length;
   } finally {
     await db.close();
   }
+}
+
+/** Mosquitto's TLS files from the ingest CA (made here on first run): CA, server certificate and key, CRL. */
+async function writeTlsFiles(config: IngestConfig, gateways: MosquittoGateway[], out: string): Promise<void> {
+  const tls = await loadTlsMaterial(config.tls, config.dataDir, `quanlu ingest CA (${config.node})`);
+  if (!tls?.caKey) {
+    throw new Error('Mosquitto speaks TLS only: the ingest needs tls.mode auto, or files with caKeyFile');
+  }
+  const ca = { certPem: tls.ca, keyPem: tls.caKey };
+  const server = await makeServerCertificate(ca, ['mosquitto']);
+  replace(join(out, MOSQUITTO_TLS_FILES.ca), tls.ca);
+  replace(join(out, MOSQUITTO_TLS_FILES.cert), server.certPem);
+  // Readable by Mosquitto's own user (another uid than this image's); the volume is mounted by Mosquitto only.
+  replace(join(out, MOSQUITTO_TLS_FILES.key), server.keyPem);
+  replace(join(out, MOSQUITTO_TLS_FILES.crl), await mosquittoCrl(gateways, ca));
 }
 
 /** Writes beside the target and renames, so a reloading Mosquitto never reads half a file. */
@@ -63,6 +91,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const approved = await writeAuthFiles(values.config, values.out);
   process.stdout.write(
-    `wrote ${values.out}/passwd and acl: the ingest and ${approved} approved gateway(s)\n`,
+    `wrote ${values.out}/passwd, acl, crl.pem and the TLS files: the ingest and ${approved} approved gateway(s)\n`,
   );
 }
