@@ -273,6 +273,17 @@ async function indexedBy(node: NodeProcess): Promise<number | null> {
   }
 }
 
+/** How many entries the node holds waiting for a predecessor (its gauge), or null when it does not answer. */
+async function heldBy(node: NodeProcess): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${node.httpUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const line = text.split('\n').find((l) => l.startsWith('quanlu_ingest_entries_held'));
+    return line ? Number(line.split(/\s+/).at(-1)) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The q-quantile (nearest rank) of a list. */
 function quantile(values: number[], q: number): number | null {
   if (values.length === 0) return null;
@@ -377,6 +388,15 @@ async function runConfiguration(
     const ticks0 = await machineTicks();
     const pg0 = await postgresCpuS();
     const t0 = performance.now();
+    // Entries held waiting for a predecessor, sampled on each node every 5 s (a chain split between nodes).
+    const heldMax = nodes.map(() => 0);
+    const heldSampler = setInterval(() => {
+      nodes.forEach((n, i) => {
+        void heldBy(n).then((h) => {
+          if (h !== null) heldMax[i] = Math.max(heldMax[i]!, h);
+        });
+      });
+    }, 5000);
     w.postMessage('go');
     // Until everything is acknowledged, or the drain time after the schedule passes.
     const deadline = t0 + opts.seconds * 1000 + opts.drainMs + 30_000;
@@ -385,6 +405,7 @@ async function runConfiguration(
       if (last.scheduleDone && last.acked >= total) break;
       if (last.scheduleDone && performance.now() > t0 + opts.seconds * 1000 + opts.drainMs) break;
     }
+    clearInterval(heldSampler);
     const wallS = (performance.now() - t0) / 1000;
     const ticks1 = await machineTicks();
     const pg1 = await postgresCpuS();
@@ -452,6 +473,7 @@ async function runConfiguration(
       republished: report.republished,
       publisher_max_lag_s: round(report.maxLagMs / 1000),
       per_node_indexed: Object.fromEntries(nodes.map((n, i) => [n.name, shares[i]])),
+      node_held_max: Object.fromEntries(nodes.map((n, i) => [n.name, heldMax[i]])),
       node_cpu_s: Object.fromEntries(
         nodes.map((n, i) => [
           n.name,
