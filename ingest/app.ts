@@ -191,8 +191,10 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       password: config.mqtt.kind === 'external' ? mosquittoIngestPassword(secret) : secret,
       protocolVersion: 4,
       reconnectPeriod: 1000,
-      // mqtts: the broker's certificate must chain to the ingest CA (or the configured one).
+      // mqtts: the broker's certificate must chain to the ingest CA (or the configured one). The embedded
+      // broker's certificate always names localhost, whatever address (0.0.0.0 too) it listens on.
       ...(mqttUrl.startsWith('mqtts:') ? { ca: brokerCa(config, tls), rejectUnauthorized: true } : {}),
+      ...(broker && tls ? { servername: 'localhost' } : {}),
     });
     closers.push(() => client.endAsync());
     const consumer = new Consumer({

@@ -148,7 +148,8 @@ t.test(
     const second = await startIngest(
       {
         dataDir: dir,
-        mqtt: { kind: 'embedded', port: 0 },
+        // On every address: the ingest's own client still checks the broker's certificate (as localhost).
+        mqtt: { kind: 'embedded', host: '0.0.0.0', port: 0 },
         http: { port: 0 },
         tls: { names: ['ingest.example'] },
       },
@@ -156,6 +157,7 @@ t.test(
     );
     t.teardown(() => second.close());
     t.equal(second.tls!.created, false, 'kept');
+    t.ok(second.mqtt.connected, "the ingest's client is connected to its own broker over mqtts");
     t.equal(second.tls!.caFingerprint, fp, 'the same CA');
     const { X509Certificate } = await import('node:crypto');
     const leaf = new X509Certificate(second.tls!.cert);
