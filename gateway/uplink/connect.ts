@@ -67,7 +67,22 @@ export function connectGatewayMqtt(
   client.on('close', () => {
     client.options.password = makeMqttPassword(gateway, keyPair, clock);
   });
-  if (secure) void connectSecurely(client, url, keyPair, tls);
+  if (secure) {
+    let started = false;
+    // Until the CA is known the client has no stream, and MQTT.js' end() would throw on it: end it by hand.
+    const end = client.end.bind(client) as (...args: unknown[]) => MqttClient;
+    client.end = ((...args: unknown[]) => {
+      if (started) return end(...args);
+      client.disconnecting = true;
+      const done = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+      if (done) setImmediate(done);
+      return client;
+    }) as MqttClient['end'];
+    void connectSecurely(client, url, keyPair, tls, () => {
+      started = true;
+      client.connect();
+    });
+  }
   return client;
 }
 
@@ -76,6 +91,7 @@ async function connectSecurely(
   url: string,
   keyPair: KeyPair,
   tls: UplinkTls | undefined,
+  connect: () => void,
 ) {
   for (;;) {
     if (client.disconnecting || client.disconnected) return;
@@ -87,7 +103,7 @@ async function connectSecurely(
         client.options.key = keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
       }
       if (client.disconnecting || client.disconnected) return;
-      client.connect();
+      connect();
       return;
     } catch (err) {
       tls?.log?.error({ err, url }, 'cannot pin the ingest CA: not connecting');

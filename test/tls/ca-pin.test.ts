@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import t from 'tap';
@@ -83,6 +84,32 @@ t.test(
       { code: 'GW_TLS_PIN' },
       'a configured fingerprint contradicting the pin is refused',
     );
+    // A gateway that cannot pin (its fingerprint matches no CA the ingest presents) never connects, logs why,
+    // retries, and still closes cleanly.
+    let logged!: () => void;
+    const refusedLogged = new Promise<void>((resolve) => {
+      logged = resolve;
+    });
+    const log = pino(
+      { level: 'error' },
+      new Writable({
+        write(chunk, _enc, done) {
+          if (String(chunk).includes('GW_TLS_PIN')) logged();
+          done();
+        },
+      }),
+    );
+    const stuck = connectGatewayMqtt(real.mqttUrl, 'gw-stuck', key, systemClock, {
+      caFingerprint: impostor.tls!.caFingerprint,
+      pinFile: join(gwDir, 'stuck-ca.pem'),
+      retryMs: 50,
+      log,
+    });
+    await refusedLogged;
+    t.notOk(stuck.connected, 'an unpinnable ingest is never connected to');
+    await stuck.endAsync();
+    t.pass('and the client ends cleanly');
+
     const again = connectGatewayMqtt(real.mqttUrl, 'gw-pin', key, systemClock, { pinFile });
     t.equal(await outcome(again), 'connected', 'the pinned ingest is still reached');
     await again.endAsync();
