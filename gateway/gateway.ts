@@ -17,8 +17,8 @@ import {
   syntheticSource,
   withCredentials,
 } from './capture/stream-sources.ts';
-import { DockSupervisor } from './dock/dock-supervisor.ts';
 import { ClockSync, NO_READING } from './clock/clock-sync.ts';
+import { DockSupervisor } from './dock/dock-supervisor.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
@@ -155,8 +155,7 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
           recording: recorder.status()?.recording ?? null,
           configVersion: deps.configVersion?.() ?? null,
           clockOffsetMs: measured ? reading.offsetMs : null,
-          alarms:
-            measured && Math.abs(reading.offsetMs) > profile.maxClockOffsetMs ? ['clock-offset'] : [],
+          alarms: measured && Math.abs(reading.offsetMs) > profile.maxClockOffsetMs ? ['clock-offset'] : [],
         };
       },
     });
