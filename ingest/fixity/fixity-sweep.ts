@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { type Clock, isoTime, systemClock } from '../../protocol/time.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import { appendAudit } from '../db/audit-store.ts';
+import { type Lease, tryLease } from '../db/leader-lease.ts';
 import type { Database } from '../db/open-database.ts';
 import type { Repository } from '../db/repository.ts';
 import * as sql from './fixity-store.ts';
@@ -29,6 +30,9 @@ export interface PassSummary {
   mismatches: number;
   finishedAt: string;
 }
+
+/** How often a node that found the sweep running elsewhere asks again, in seconds (it takes over a dead node's sweep). */
+const LEASE_RETRY_SECONDS = 60;
 
 /** Collaborators and settings of a sweep. */
 export interface FixityDeps {
@@ -171,12 +175,21 @@ export class FixitySweep extends EventEmitter<{
     this.#stopped = false;
     this.#running = (async () => {
       while (!this.#stopped) {
+        // With several ingest nodes on one database, one sweeps and the others wait to take over.
+        let lease: Lease | null = null;
         try {
-          await this.runPass();
+          lease = await tryLease(this.#d.db, 'fixity', (err) =>
+            this.#d.log?.warn({ err }, 'fixity lease lost with its database connection; this pass goes on'),
+          );
+          if (lease) await this.runPass();
+          else this.#d.log?.debug('another ingest node runs the fixity sweep; checking again later');
         } catch (err) {
           this.#d.log?.error({ err }, 'fixity pass failed; retrying after the pause');
+        } finally {
+          await lease?.release();
         }
-        if (!this.#stopped) await this.#pause(pauseSeconds * 1000);
+        if (!this.#stopped)
+          await this.#pause((lease ? pauseSeconds : Math.min(pauseSeconds, LEASE_RETRY_SECONDS)) * 1000);
       }
     })();
   }
