@@ -38,6 +38,7 @@ import { registerCommandRoutes } from './control/command-routes.ts';
 import { migrate } from './db/migrations.ts';
 import { type Database, openDatabase } from './db/open-database.ts';
 import { createRepository, type GatewayRow, type Repository } from './db/repository.ts';
+import { retentionRecording } from './db/retention-store.ts';
 import { registerFixityRoutes } from './fixity/fixity-routes.ts';
 import { FixitySweep } from './fixity/fixity-sweep.ts';
 import { loadOrCreateLogKey } from './log/log-key.ts';
@@ -265,7 +266,13 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     gatewayClocks.register(http); // GET /api/v1/gateways/clocks (issue 10)
     // Remote start/stop of a room's recording over MQTT (issue 6).
     registerCommandRoutes(http, { mqtt: client, repo });
-    registerMediaRoutes(http, { repo, store, access, indexed: consumer });
+    registerMediaRoutes(http, {
+      repo,
+      store,
+      access,
+      indexed: consumer,
+      deletedAt: async (id) => (await retentionRecording(db.pool, id))?.deletedAt ?? null,
+    });
     registerWebRoutes(http, { mediaOrigins: mediaOriginsFor(config.store) });
     registerLogRoutes(http, transparencyLog, logKey);
     registerDockRoutes(http, db, clock, (event, at) => repo.appendAudit(event, at));

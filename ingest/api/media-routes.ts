@@ -31,6 +31,11 @@ export interface MediaRoutesOptions {
   indexed?: IndexedEvents;
   /** How often a blocked reload re-reads the index anyway (another ingest node may index the segment). */
   blockPollMs?: number;
+  /**
+   * When a recording was deleted at the end of its retention (issue 9), or null: its media then answer 410
+   * with the date, not a missing-object error. Without it no recording counts as deleted.
+   */
+  deletedAt?: (recording: string) => Promise<string | null>;
 }
 
 /** The part of the consumer's events a blocked playlist reload listens to. */
@@ -75,6 +80,16 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
     for (const wake of waiters.get(`${entry.recording}/${entry.track}`) ?? []) wake();
   });
 
+  /** A deleted recording's media are gone for good: 410, with when, rather than a missing-object error. */
+  async function refuseDeleted(recording: string): Promise<void> {
+    const at = await options.deletedAt?.(recording);
+    if (at)
+      throw new IngestError(
+        'INGEST_RETENTION_DELETED',
+        `recording ${recording} was deleted at the end of its retention on ${at}; its tombstone is in the transparency log`,
+      );
+  }
+
   // Schemas validate (app.ts sets the zod compilers) and document the routes in the OpenAPI document.
   app.get(
     `${TRACK}/playlist.m3u8`,
@@ -85,6 +100,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
       let media = await cache.read(id, track);
       if (!media) throw new IngestError('INGEST_NOT_FOUND', `no recording ${id}`);
       await access.authorize(req, { recording: media.recording, track, action: 'playlist' });
+      await refuseDeleted(id);
       if (!media.track) throw new IngestError('INGEST_NOT_FOUND', `recording ${id} has no track ${track}`);
       const canBlock = options.indexed !== undefined;
       if (query._HLS_msn !== undefined && canBlock && isLive(media)) {
@@ -154,6 +170,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: MediaRoutesOp
     const found = await repo.segmentObject(id, track, seq);
     if (!found) throw new IngestError('INGEST_NOT_FOUND', `no recording ${id}`);
     await access.authorize(req, { recording: found.recording, track, action: 'media' });
+    await refuseDeleted(id);
     const object = found.object;
     if (!object) throw new IngestError('INGEST_NOT_FOUND', `track ${track} of ${id} has no segment ${seq}`);
 

@@ -167,6 +167,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof IngestError) {
       const status = HTTP_STATUS[err.code] ?? 500;
+      // A coded error with no HTTP meaning (a store or database failure) is the ingest's fault: log it.
+      if (status >= 500) req.log.error({ err }, 'request failed');
       return reply.status(status).send({ error: { code: err.code, message: err.message } });
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;

@@ -4,8 +4,11 @@
  */
 import { join } from 'node:path';
 import t from 'tap';
+import { registerMediaRoutes } from '../../ingest/api/media-routes.ts';
 import { registerRetentionRoutes } from '../../ingest/api/retention-routes.ts';
 import type { Role } from '../../ingest/auth/roles.ts';
+import { createRepository } from '../../ingest/db/repository.ts';
+import { retentionRecording } from '../../ingest/db/retention-store.ts';
 import { TransparencyLog } from '../../ingest/log/transparency-log.ts';
 import { Retention } from '../../ingest/retention/retention-service.ts';
 import { checkTombstone } from '../../protocol/tombstone.ts';
@@ -33,7 +36,14 @@ withDatabases(t, async (t, backend) => {
   // buildTestApi makes its clock and calls `extra` before it returns: read the clock lazily.
   const lazyClock = { now: () => api.clock.now() };
   const api = await buildTestApi(t, db, {
-    extra: (app) => {
+    extra: (app, access) => {
+      // The media routes as the ingest wires them: a deleted recording's playlists and segments answer 410.
+      registerMediaRoutes(app, {
+        repo: createRepository(db),
+        store,
+        access,
+        deletedAt: async (id) => (await retentionRecording(db.pool, id))?.deletedAt ?? null,
+      });
       const log = new TransparencyLog({ db, keyPair: logKey, clock: lazyClock });
       retention = new Retention({
         db,
@@ -141,6 +151,13 @@ withDatabases(t, async (t, backend) => {
         'listed as expired',
       );
 
+      const playlistUrl = `/api/v1/recordings/${rec.id}/tracks/cam-1/playlist.m3u8`;
+      const segmentUrl = `/api/v1/recordings/${rec.id}/tracks/cam-1/segments/1.ts`;
+      res = await app.inject({ url: playlistUrl, headers: await as('supervisor') });
+      t.equal(res.statusCode, 200, 'its playlist plays before the deletion');
+      res = await app.inject({ url: segmentUrl, headers: await as('supervisor') });
+      t.equal(res.statusCode, 200, 'and its segments');
+
       res = await del('admin');
       t.equal(res.statusCode, 200, 'deleted');
       const checked = checkTombstone(res.json().tombstone, logKey.publicKey);
@@ -149,6 +166,15 @@ withDatabases(t, async (t, backend) => {
       t.same([a.action, a.recording], ['retention-delete', rec.id]);
       t.match(a.detail, res.json().tombstone.hash);
       for (const o of rec.objects) t.equal(await store.head(o), null, 'object gone');
+      for (const url of [playlistUrl, segmentUrl]) {
+        const gone = await app.inject({ url, headers: await as('supervisor') });
+        t.same(
+          [gone.statusCode, errorCode(gone)],
+          [410, 'INGEST_RETENTION_DELETED'],
+          `${url}: 410 after deletion`,
+        );
+        t.match(gone.json().error.message, /deleted at the end of its retention/);
+      }
 
       res = await del('admin');
       t.same([res.statusCode, errorCode(res)], [410, 'INGEST_RETENTION_DELETED'], 'deleted once');
