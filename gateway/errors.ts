@@ -46,6 +46,8 @@ export const GATEWAY_ERRORS = {
     'the ingest presents a CA other than the pinned one (or the configured fingerprint): refused, nothing is sent',
   GW_TLS_FETCH: "the ingest broker's certificate chain could not be fetched to pin its CA; retried",
   GW_TLS_FILES: 'a TLS certificate or key file of the gateway cannot be read or made',
+  GW_INGEST_HTTP:
+    "the ingest's HTTP API could not be reached, did not answer in time, or answered with an error or a body that does not match its schema",
   GW_TLS_OFF: 'TLS is off because a setting says so: plain text, warned about in the log and on the console',
   // spool
   // uplink

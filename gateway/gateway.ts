@@ -23,6 +23,7 @@ import { loadOrCreateIdentity } from './identity.ts';
 import { RoomRecorder } from './recording/room-recorder.ts';
 import { Spool } from './spool/spool.ts';
 import { connectGatewayMqtt, type UplinkTls } from './uplink/connect.ts';
+import { ingestFetch } from './uplink/ingest-https.ts';
 import { Uplink } from './uplink/uplink.ts';
 
 /** Collaborators a gateway can be given; each has a default. */
@@ -175,6 +176,16 @@ export function buildGateway(loaded: LoadedGatewayConfig, deps: GatewayDeps = {}
       clockReading,
       log: log.child({ component: 'dock' }),
       mqtt: mqttClient,
+      // The assignments come over https trusting the pinned ingest CA, like the uplink (issue 10).
+      fetch: ingestFetch(
+        deps.uplink.tls
+          ? {
+              ...deps.uplink.tls,
+              privateKeyPem: () =>
+                identity.keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+            }
+          : null,
+      ),
     });
     const up = uplink;
     up.on('acknowledged', () => d.acknowledged());

@@ -38,7 +38,7 @@ export interface ConsoleDeps {
   /** Free bytes of the spool disk; statfs by default. */
   freeBytes?: (dir: string) => Promise<number>;
   clockReading?: () => ClockReading;
-  /** fetch for the ingest's officer list and case look-ups (global fetch by default). */
+  /** fetch for the ingest's officer list and case look-ups (by default node:https trusting the pinned ingest CA). */
   fetch?: typeof fetch;
   /** How often the officer list is synced from the ingest (5 minutes by default). */
   officerSyncMs?: number;
@@ -79,6 +79,14 @@ export async function buildConsole(
     ? new OfficerSync({
         url: config.ingest.httpUrl,
         tokenFile: config.ingest.tokenFile ?? null,
+        // The same CA pin and client certificate as the MQTT uplink (issue 10).
+        tls: {
+          caFile: config.ingest.tls.caFile,
+          caFingerprint: config.ingest.tls.caFingerprint,
+          pinFile: join(config.gateway.dataDir, 'ingest-ca.pem'),
+          certFile: config.ingest.tls.certFile ?? join(config.gateway.dataDir, 'gateway-cert.pem'),
+          privateKeyPem: () => gateway.keyPair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        },
         cacheFile: join(config.gateway.dataDir, 'console', 'officers.json'),
         ...(deps.officerSyncMs ? { everyMs: deps.officerSyncMs } : {}),
         ...(deps.caseLookupTimeoutMs ? { lookupTimeoutMs: deps.caseLookupTimeoutMs } : {}),

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type Clock, isoTime } from '../../protocol/time.ts';
 import { GatewayError } from '../errors.ts';
+import { type IngestFetch, type IngestHttpsTls, ingestFetch } from '../uplink/ingest-https.ts';
 import { CredentialNumber, type Officer } from './officer-list.ts';
 
 /** What the ingest serves at GET /api/v1/officers; also the copy kept on disk (with when it was fetched). */
@@ -60,7 +61,10 @@ export interface OfficerSyncOptions {
   everyMs?: number;
   /** How long a request may take: the officer list 10 s, a case look-up at Start this (2 s by default). */
   lookupTimeoutMs?: number;
-  fetch?: typeof fetch;
+  /** The ingest CA pin and client certificate for an https URL (issue 10); null: the system CAs. */
+  tls?: IngestHttpsTls | null;
+  /** How requests are made; by default over node:https trusting exactly the pinned ingest CA. */
+  fetch?: IngestFetch;
   clock: Clock;
   log: Logger;
 }
@@ -68,7 +72,7 @@ export interface OfficerSyncOptions {
 /** The officer list synced from the ingest and the case look-up, one per console. */
 export class OfficerSync {
   readonly #o: OfficerSyncOptions;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: IngestFetch;
   #cached: Cached | null = null;
   #lastAttemptAt: string | null = null;
   #error: OfficerSyncState['error'] = null;
@@ -77,7 +81,7 @@ export class OfficerSync {
 
   constructor(options: OfficerSyncOptions) {
     this.#o = options;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch ?? ingestFetch(options.tls ?? null);
   }
 
   /** Loads the last synced copy from disk; an absent or unreadable copy is no list. */
@@ -174,9 +178,11 @@ export class OfficerSync {
         throw new Error(`the answer does not match its schema: ${z.prettifyError(parsed.error)}`);
       fetched = parsed.data;
     } catch (cause) {
+      // The cause's code (GW_TLS_PIN: another CA) is in the message, so the console says why.
+      const code = (cause as GatewayError).code;
       const err = new GatewayError(
         'GW_OFFICERS_SYNC',
-        `cannot fetch the officer list: ${(cause as Error).message}`,
+        `cannot fetch the officer list: ${code ? `${code}: ` : ''}${(cause as Error).message}`,
         {
           cause,
         },

@@ -17,6 +17,7 @@ import { gatewayTopic } from '../../protocol/topics.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 import type { GatewayError } from '../errors.ts';
 import type { Spool } from '../spool/spool.ts';
+import type { IngestFetch } from '../uplink/ingest-https.ts';
 import { DeviceInstance } from './device-instance.ts';
 import { DockState } from './dock-state.ts';
 import type { DeviceStatus, DockStatus } from './dock-status.ts';
@@ -37,7 +38,8 @@ export interface DockOptions {
   log: Logger;
   /** Where progress is published (the gateway's `dock` topic), when connected. */
   mqtt?: MqttClient | null;
-  fetch?: typeof fetch;
+  /** How the assignments are fetched from the ingest (global fetch by default; the gateway passes the pinned-CA one). */
+  fetch?: IngestFetch;
 }
 
 /** Events: `change` whenever a device's status changed (tests and the console wait on it). */

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { GatewayError } from '../errors.ts';
+import type { IngestFetch } from '../uplink/ingest-https.ts';
 
 /** What the ingest serves at GET /api/v1/dock/assignments, and what is cached on disk. */
 export const OfficerAssignments = z.strictObject({
@@ -37,7 +38,7 @@ export class OfficerMap {
   }
 
   /** Fetches the assignments from the ingest at `baseUrl` and keeps them on disk; GW_DOCK_OFFICER_SYNC on failure. */
-  async sync(baseUrl: string, token: string | null, fetchFn: typeof fetch = fetch): Promise<number> {
+  async sync(baseUrl: string, token: string | null, fetchFn: IngestFetch = fetch): Promise<number> {
     let parsed: OfficerAssignments;
     try {
       const res = await fetchFn(new URL('/api/v1/dock/assignments', baseUrl), {

@@ -59,7 +59,7 @@ export async function resolveIngestCa(url: string, source: IngestCaSource): Prom
 export function fetchChain(url: string, timeoutMs = 10_000): Promise<string[]> {
   const u = new URL(url);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(u.port || 8883);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 8883));
   return new Promise((resolve, reject) => {
     const socket = connect({
       host,
