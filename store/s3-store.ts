@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Agent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import type { z } from 'zod';
@@ -63,6 +65,10 @@ export function createS3Store(options: S3StoreOptions): S3ObjectStore {
     secretKey: settings.secretKey,
     region,
     retryOptions: { disableRetry: true },
+    // A configured CA replaces the system CAs (issue 10: MinIO's certificate is issued by the ingest CA).
+    ...(useSSL && settings.caFile
+      ? { transportAgent: new Agent({ ca: readFileSync(settings.caFile, 'utf8'), keepAlive: true }) }
+      : {}),
   });
   const target: S3Target = { client, bucket, region, useSSL, partSize };
 

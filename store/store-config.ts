@@ -20,6 +20,13 @@ export const S3Settings = z.object({
     .describe('host name or IP address of the S3 service (MinIO, AWS S3, ...), without scheme or port'),
   port: z.number().int().min(1).max(65535).describe('TCP port of the S3 service (MinIO: 9000)'),
   useSSL: z.boolean().describe('use HTTPS; plain HTTP only on loopback or a trusted network'),
+  caFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "with useSSL: the CA certificate (PEM) the S3 service's certificate must chain to, trusted instead of the system CAs (compose: the ingest CA)",
+    ),
   accessKey: z.string().min(1).describe('access key ID'),
   secretKey: z.string().min(1).describe('secret access key'),
   bucket: z
