@@ -226,13 +226,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await this.#loadHeads(candidates);
     const ready: Candidate[] = [];
     // Entries held from earlier batches may link now (another ingest node may have indexed their predecessor).
+    // Held entries at or below the head were indexed meanwhile by another node (the gateway republished them
+    // there): they go to indexBatch too, which acknowledges a duplicate and refuses a fork, rather than
+    // staying held for ever.
     for (const [chain, held] of this.#held) {
       const head = this.#heads.get(chain);
-      const next = held.get(head ? head.lastSeq + 1 : 0);
-      if (next) {
-        held.delete(next.entry.seq);
+      const expected = head ? head.lastSeq + 1 : 0;
+      const due = [...held.keys()].filter((seq) => seq <= expected).sort((a, b) => a - b);
+      for (const seq of due) {
+        const c = held.get(seq);
+        if (!c) continue; // linked already by an earlier one of this loop
+        held.delete(seq);
         this.#heldCount--;
-        this.#link(next, ready);
+        this.#link(c, ready);
       }
       if (held.size === 0) this.#held.delete(chain);
     }

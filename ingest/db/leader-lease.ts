@@ -41,16 +41,19 @@ export async function tryLease(
   // The connection may die under the lease (a database restart, a terminated backend): the lock is gone
   // with it. Without a listener a checked-out client's error would crash the process.
   let lost = false;
-  client.on('error', (err) => {
+  const onError = (err: Error) => {
     if (lost) return;
     lost = true;
     onLost?.(err);
     client.release(err);
-  });
+  };
+  client.on('error', onError);
   return {
     async release() {
       if (lost) return;
       lost = true;
+      // The pooled client outlives the lease: leave no listener on it.
+      client.off('error', onError);
       try {
         await client.query(`SELECT pg_advisory_unlock(${key})`);
         client.release();

@@ -90,7 +90,11 @@ export class Retention {
     by: Actor,
   ): Promise<RetentionRule> {
     const rule: RetentionRule = { ...input, setBy: by.username, setAt: isoTime(this.#clock.now()) };
-    await db.putRule(this.#d.db.pool, rule);
+    await transaction(this.#d.db, 'set a retention rule', async (tx) => {
+      // A case or recording rule waits for (or holds off) a deletion of what it covers, as a hold does.
+      if (input.scope !== 'matter') await db.lockHoldTarget(tx, input.scope, input.target);
+      await db.putRule(tx, rule);
+    });
     await this.#relock(input.scope, input.target);
     return rule;
   }
@@ -205,7 +209,16 @@ export class Retention {
       });
       return { signed: signedTombstone, objects: removed.map((o) => o.sha256) };
     });
-    await this.#d.onTombstone?.(signed);
+    try {
+      await this.#d.onTombstone?.(signed);
+    } catch (err) {
+      // The deletion is committed: it must still be answered and audited. The tombstone is stored and the
+      // sequencer's own timer appends it to the log.
+      this.#d.log?.error(
+        { err, tombstone: signed.hash },
+        'retention: tombstone not sequenced now; the log timer will',
+      );
+    }
     const pending = await this.#removeObjects(signed.hash, objects);
     return { tombstone: signed, removed: objects.length - pending, pending };
   }
