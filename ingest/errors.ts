@@ -23,6 +23,8 @@ export const INGEST_ERRORS = {
   INGEST_MIGRATION: 'the database schema could not be migrated',
   // enrollment and broker
   INGEST_ENROLL_INVALID: 'an enrollment request is invalid (bad key, bad id)',
+  INGEST_GATEWAY_ID_RESERVED:
+    "the gateway id `ingest` is the ingest's own MQTT user: no gateway may enroll or get a certificate under it",
   INGEST_BROKER_AUTH: 'the broker refused a client',
   // transparency log, evidence export, fixity (issue 8)
   INGEST_LOG_KEY: 'the ingest log key cannot be read, or is readable by others',

@@ -10,7 +10,8 @@
  *
  * TLS (issue 10): it also makes the ingest CA when none exists yet (the ingest's `tls` setting, under
  * `<dataDir>/tls`), and writes Mosquitto's `ca.pem`, a server certificate from that CA for the host
- * names `mosquitto` and `localhost` with its key, and `crl.pem` naming revoked gateways' certificates.
+ * names `mosquitto` and `localhost` with its key, and `crl.pem` naming the certificates of every key ever
+ * revoked or replaced by a re-enrollment (not only of the gateways revoked now).
  */
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ import {
 import { IngestConfig, type IngestConfigInput } from '../../ingest/config.ts';
 import { migrate } from '../../ingest/db/migrations.ts';
 import { openDatabase } from '../../ingest/db/open-database.ts';
-import { createRepository } from '../../ingest/db/repository.ts';
+import { createRepository, type RevokedKey } from '../../ingest/db/repository.ts';
 import { loadOrCreateIngestSecret } from '../../ingest/secret-file.ts';
 import { makeServerCertificate } from '../../protocol/tls/certificates.ts';
 import { loadTlsMaterial } from '../../protocol/tls/tls-files.ts';
@@ -41,17 +42,19 @@ export async function writeAuthFiles(configFile: string, out: string): Promise<n
   const db = await openDatabase(config.database ?? { kind: 'pglite', dataDir: join(config.dataDir, 'db') });
   try {
     await migrate(db);
-    const gateways: MosquittoGateway[] = (await createRepository(db).listGateways()).map((g) => ({
+    const repo = createRepository(db);
+    const gateways: MosquittoGateway[] = (await repo.listGateways()).map((g) => ({
       gateway: g.id,
       status: g.status,
       fingerprint: g.fingerprint,
     }));
+    const revokedKeys = await repo.revokedKeys();
     mkdirSync(out, { recursive: true });
     // Mosquitto runs as another user than the ingest image: the files must be readable by it. They hold
     // PBKDF2 hashes and topic rules, never the secret, and live on a volume only Mosquitto mounts.
     replace(join(out, AUTH_FILES.passwordFile), mosquittoPasswordFile(gateways, secret));
     replace(join(out, AUTH_FILES.aclFile), mosquittoAclFile(gateways));
-    await writeTlsFiles(config, gateways, out);
+    await writeTlsFiles(config, gateways, revokedKeys, out);
     return gateways.filter((g) => g.status === 'approved').length;
   } finally {
     await db.close();
@@ -59,7 +62,12 @@ export async function writeAuthFiles(configFile: string, out: string): Promise<n
 }
 
 /** Mosquitto's TLS files from the ingest CA (made here on first run): CA, server certificate and key, CRL. */
-async function writeTlsFiles(config: IngestConfig, gateways: MosquittoGateway[], out: string): Promise<void> {
+async function writeTlsFiles(
+  config: IngestConfig,
+  gateways: MosquittoGateway[],
+  revokedKeys: RevokedKey[],
+  out: string,
+): Promise<void> {
   const tls = await loadTlsMaterial(config.tls, config.dataDir, `quanlu ingest CA (${config.node})`);
   if (!tls?.caKey) {
     throw new Error('Mosquitto speaks TLS only: the ingest needs tls.mode auto, or files with caKeyFile');
@@ -70,7 +78,7 @@ async function writeTlsFiles(config: IngestConfig, gateways: MosquittoGateway[],
   replace(join(out, MOSQUITTO_TLS_FILES.cert), server.certPem);
   // Readable by Mosquitto's own user (another uid than this image's); the volume is mounted by Mosquitto only.
   replace(join(out, MOSQUITTO_TLS_FILES.key), server.keyPem);
-  replace(join(out, MOSQUITTO_TLS_FILES.crl), await mosquittoCrl(gateways, ca));
+  replace(join(out, MOSQUITTO_TLS_FILES.crl), await mosquittoCrl(gateways, revokedKeys, ca));
 }
 
 /** Writes beside the target and renames, so a reloading Mosquitto never reads half a file. */

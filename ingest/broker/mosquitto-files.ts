@@ -7,8 +7,11 @@
  * a certificate issued by the ingest CA and takes its CN, the gateway id, as the MQTT user
  * (`use_identity_as_username`); the certificate holds the gateway's enrolled Ed25519 key
  * (ingest/tls/gateway-certificates.ts), so only that key can use it. The ACL file admits approved
- * gateways to their own topics; the CRL ({@link mosquittoCrl}) names every revoked gateway's
- * certificates, which Mosquitto then refuses in the TLS handshake. Both take effect when the files
+ * gateways to their own topics; the CRL ({@link mosquittoCrl}) names the certificates of every key
+ * ever revoked or replaced by a re-enrollment (the `revoked_keys` history, ingest/db/gateway-store.ts),
+ * which Mosquitto then refuses in the TLS handshake: a revoked gateway enrolled again with a new key
+ * does not bring its old, perhaps stolen, certificate back (test/tls/mosquitto-tls.test.ts, "a
+ * re-enrolled gateway's old certificate stays refused"). Both take effect when the files
  * are rewritten and Mosquitto gets SIGHUP (2.0.11 reloads the CRL too; a connection already open
  * stays open, but the reloaded ACL stops its publishes: restart Mosquitto to cut it at once).
  *
@@ -29,6 +32,7 @@ import {
   makeCrl,
 } from '../../protocol/tls/certificates.ts';
 import { GATEWAY_PUBLISHES, gatewayTopic, INGEST_PUBLISHES, ROOT } from '../../protocol/topics.ts';
+import type { RevokedKey } from '../db/gateway-store.ts';
 import { INGEST_USERNAME, IngestSecret } from './ingest-secret.ts';
 
 /** An enrolled gateway as the files need it. */
@@ -131,15 +135,24 @@ export const MOSQUITTO_TLS_FILES = {
 } as const;
 
 /**
- * The `crlfile`: a CRL signed by the ingest CA naming the certificates of every revoked gateway
- * (their serial numbers derive from gateway id and key, see gatewayCertificateSerial). Written even
- * when empty: with `crlfile` set, Mosquitto refuses every client certificate when it has no CRL.
+ * The `crlfile`: a CRL signed by the ingest CA naming the certificates of every gateway revoked now
+ * and of every key in `revokedKeys` (the repository's revokedKeys(): each key ever revoked, or
+ * replaced when its gateway enrolled again), each serial once (serials derive from gateway id and
+ * key, see gatewayCertificateSerial). Written even when empty: with `crlfile` set, Mosquitto refuses
+ * every client certificate when it has no CRL.
  */
-export function mosquittoCrl(gateways: Iterable<MosquittoGateway>, ca: CertificateAndKey): Promise<string> {
-  const serials = [...gateways]
-    .filter((g) => g.status === 'revoked')
-    .map((g) => gatewayCertificateSerial(GatewayId.parse(g.gateway), Sha256Hex.parse(g.fingerprint)));
-  return makeCrl(ca, serials);
+export function mosquittoCrl(
+  gateways: Iterable<MosquittoGateway>,
+  revokedKeys: Iterable<RevokedKey>,
+  ca: CertificateAndKey,
+): Promise<string> {
+  const revoked: RevokedKey[] = [...gateways].filter((g) => g.status === 'revoked');
+  const serials = new Set(
+    [...revoked, ...revokedKeys].map((k) =>
+      gatewayCertificateSerial(GatewayId.parse(k.gateway), Sha256Hex.parse(k.fingerprint)),
+    ),
+  );
+  return makeCrl(ca, [...serials].sort());
 }
 
 /**

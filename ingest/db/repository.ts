@@ -34,6 +34,8 @@ import {
   type GatewayDecision,
   gatewayById,
   listGateways,
+  type RevokedKey,
+  revokedKeys,
   upsertEnrollment,
 } from './gateway-store.ts';
 import type { Database } from './open-database.ts';
@@ -91,6 +93,8 @@ export interface Repository {
   decideGateway(fingerprint: string, decision: GatewayDecision, by: string): Promise<GatewayRow | null>;
   /** Every gateway, oldest request first. */
   listGateways(): Promise<GatewayRow[]>;
+  /** Every key revoked or replaced, ever, with the keys of gateways revoked now: what the Mosquitto CRL names. */
+  revokedKeys(): Promise<RevokedKey[]>;
   /** Indexed heads by `${recording}/${track}`, for the chain-link check. */
   trackHeads(pairs: ReadonlyArray<{ recording: string; track: string }>): Promise<Map<string, TrackHead>>;
   /** Indexes verified entries in one transaction; reports inserted, present, forks and unlinked. */
@@ -172,6 +176,7 @@ export function createRepository(db: Database): Repository {
     upsertEnrollment: (req) => upsertEnrollment(db, req),
     decideGateway: (fingerprint, decision, by) => decideGateway(pool, fingerprint, decision, by),
     listGateways: () => listGateways(pool),
+    revokedKeys: () => revokedKeys(pool),
     trackHeads: (pairs) => trackHeads(pool, pairs),
     indexBatch: (entries) => indexBatch(db, entries),
     markTrackBroken: (rec, track, code, reason) => markTrackBroken(pool, rec, track, code, reason),
@@ -221,6 +226,7 @@ export type {
   OfficerRow,
   RecordingPage,
   RecordingQuery,
+  RevokedKey,
   SessionRow,
   TrackHead,
   UnlinkedReport,

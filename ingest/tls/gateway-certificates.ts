@@ -5,7 +5,10 @@
  * it chains to the ingest CA, names an approved gateway, and holds that gateway's enrolled key; so a
  * revoked or re-keyed gateway's certificate stops working the moment its record changes, on the
  * embedded broker (checked at CONNECT) and on the HTTP API (checked on every request), without a CRL.
- * Mosquitto, which cannot ask the ingest, relies on the regenerated files (mosquitto-files.ts).
+ * Mosquitto, which cannot ask the ingest, relies on the regenerated files (mosquitto-files.ts): its CRL
+ * names every key ever revoked or replaced (`revoked_keys`), so a revoked gateway enrolled again with
+ * a new key does not bring its old certificate back (test/tls/mosquitto-tls.test.ts). No certificate is
+ * issued for the id `ingest`, the ingest's own MQTT user (INGEST_GATEWAY_ID_RESERVED).
  */
 import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -14,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { fingerprintOf } from '../../protocol/keys.ts';
 import { ed25519KeyOfCertificate, makeGatewayClientCertificate } from '../../protocol/tls/certificates.ts';
 import type { TlsMaterial } from '../../protocol/tls/tls-files.ts';
+import { INGEST_USERNAME } from '../broker/ingest-secret.ts';
 import type { GatewayRow } from '../db/rows.ts';
 import { IngestError } from '../errors.ts';
 
@@ -57,11 +61,21 @@ export function certificateRefusal(
   return null;
 }
 
-/** Issues an approved gateway's client certificate (PEM); throws INGEST_GATEWAY_UNKNOWN / INGEST_TLS otherwise. */
+/**
+ * Issues an approved gateway's client certificate (PEM); throws INGEST_GATEWAY_UNKNOWN / INGEST_TLS
+ * otherwise, and INGEST_GATEWAY_ID_RESERVED for the id `ingest` (with CN=ingest, Mosquitto's
+ * use_identity_as_username would give it the ingest's ACL: read and write all of quanlu/v1/#).
+ */
 export async function issueGatewayCertificate(
   tls: TlsMaterial | null,
   row: GatewayRow | null,
 ): Promise<string> {
+  if (row?.id === INGEST_USERNAME) {
+    throw new IngestError(
+      'INGEST_GATEWAY_ID_RESERVED',
+      `no certificate for ${INGEST_USERNAME}: the id is the ingest's own MQTT user, never a gateway`,
+    );
+  }
   if (!tls?.caKey) {
     throw new IngestError(
       'INGEST_TLS',

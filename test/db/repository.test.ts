@@ -160,6 +160,25 @@ withDatabases(t, async (t, backend) => {
     },
   );
 
+  t.test('migration 007 keeps the keys already revoked in its history', async (t) => {
+    const { db } = await backend.open(t);
+    const shipped = await loadMigrations();
+    await migrate(
+      db,
+      shipped.filter((m) => m.version < 7),
+    );
+    const key = generateKeyPair();
+    await db.pool.query(
+      `INSERT INTO gateways (id, fingerprint, public_key, status, requested_at, decided_at, decided_by)
+       VALUES ('gw-old-revoked', $1, $2, 'revoked', now(), now(), 'admin')`,
+      [key.publicKey.fingerprint, key.publicKeyText],
+    );
+    await migrate(db);
+    t.same((await db.pool.query('SELECT gateway, fingerprint, reason FROM revoked_keys')).rows, [
+      { gateway: 'gw-old-revoked', fingerprint: key.publicKey.fingerprint, reason: 'revoked' },
+    ]);
+  });
+
   const shared = await backend.open(t);
   const db = shared.db;
   await migrate(db);
@@ -252,6 +271,17 @@ withDatabases(t, async (t, backend) => {
         'a revoked key cannot be approved again',
       );
 
+      t.same(
+        await repo.upsertEnrollment(request(first)),
+        revoked,
+        'the revoked gateway repeating its request with its revoked key: told where it stands, unchanged',
+      );
+      t.same(
+        await repo.revokedKeys(),
+        [{ gateway: 'gw-enroll-1', fingerprint: first.publicKey.fingerprint }],
+        'the revoked key is in the history (once)',
+      );
+
       const rekeyed = await repo.upsertEnrollment(request(second));
       t.match(rekeyed, {
         id: 'gw-enroll-1',
@@ -265,6 +295,55 @@ withDatabases(t, async (t, backend) => {
       t.ok(
         (await repo.listGateways()).some((g) => g.id === 'gw-enroll-1' && g.status === 'pending'),
         'listed',
+      );
+      await repo.decideGateway(second.publicKey.fingerprint, 'approved', 'admin-1');
+      t.same(
+        await repo.revokedKeys(),
+        [{ gateway: 'gw-enroll-1', fingerprint: first.publicKey.fingerprint }],
+        're-enrolled with a new key and approved: the old key is still revoked (the Mosquitto CRL keeps naming it)',
+      );
+      await rejectsCode(
+        t,
+        repo.upsertEnrollment(request(first, 'gw-enroll-4')),
+        'INGEST_ENROLL_INVALID',
+        'a revoked key under a new id',
+      );
+      await rejectsCode(
+        t,
+        repo.upsertEnrollment(request(generateKeyPair(), 'ingest')),
+        'INGEST_GATEWAY_ID_RESERVED',
+        "the ingest's own MQTT user as a gateway id",
+      );
+      t.equal(await repo.gatewayById('ingest'), null, 'nothing recorded under it');
+    },
+  );
+
+  t.test(
+    'a re-key that replaces a key outside a revocation keeps it too (written by the re-key)',
+    async (t) => {
+      const old = generateKeyPair();
+      const next = generateKeyPair();
+      const request = (key: KeyPair) => ({
+        id: 'gw-rekey-history',
+        fingerprint: key.publicKey.fingerprint,
+        publicKey: key.publicKeyText,
+        hostname: null,
+      });
+      await repo.upsertEnrollment(request(old));
+      await repo.decideGateway(old.publicKey.fingerprint, 'revoked', 'admin-1');
+      // As on a database revoked before migration 007 had it written: only the re-key can keep the key.
+      await db.pool.query('DELETE FROM revoked_keys WHERE gateway = $1', ['gw-rekey-history']);
+      await repo.upsertEnrollment(request(next));
+      await repo.decideGateway(next.publicKey.fingerprint, 'approved', 'admin-1');
+      const rows = await db.pool.query('SELECT fingerprint, reason FROM revoked_keys WHERE gateway = $1', [
+        'gw-rekey-history',
+      ]);
+      t.same(rows.rows, [{ fingerprint: old.publicKey.fingerprint, reason: 'replaced' }]);
+      t.ok(
+        (await repo.revokedKeys()).some(
+          (k) => k.gateway === 'gw-rekey-history' && k.fingerprint === old.publicKey.fingerprint,
+        ),
+        'listed as revoked',
       );
     },
   );

@@ -1,7 +1,8 @@
 /**
  * @module `quanlu ingest gateways enroll | approve | certificate` (issue 10): a gateway's key given out
  * of band is recorded, approved, and issued a client certificate by the ingest CA that holds exactly
- * that key and names the gateway; a gateway not approved gets none.
+ * that key and names the gateway; a gateway not approved gets none; the id `ingest` (the ingest's own
+ * MQTT user) is refused.
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -39,4 +40,19 @@ t.test('enroll, approve and certify a gateway from the command line', async (t) 
   t.same(ed25519KeyOfCertificate(cert), key.publicKey.raw, "holds the gateway's enrolled key");
   const ca = new X509Certificate(readFileSync(join(dir, 'data', 'tls', TLS_FILES.ca)));
   t.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey), 'issued by the ingest CA');
+});
+
+t.test('the command line refuses to enroll a gateway named ingest', async (t) => {
+  const dir = tmp(t, 'quanlu-cert-cli-ingest-');
+  const config = join(dir, 'ingest.yaml');
+  writeFileSync(config, `dataDir: ${join(dir, 'data')}\n`);
+  const key = generateKeyPair();
+  const err = await quanlu('ingest', 'gateways', 'enroll', 'ingest', key.publicKeyText, '-c', config).then(
+    () => null,
+    (e: { stderr: string; code: number }) => e,
+  );
+  t.ok(err, 'the command fails');
+  t.match(err?.stderr, /INGEST_GATEWAY_ID_RESERVED/, 'with the coded error');
+  const list = await quanlu('ingest', 'gateways', 'list', '-c', config);
+  t.match(list.stdout, /no gateway has asked to enroll yet/, 'and nothing is recorded');
 });
