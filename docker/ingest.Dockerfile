@@ -30,6 +30,7 @@ COPY firmware-config ./firmware-config
 COPY ingest ./ingest
 COPY gateway ./gateway
 COPY docker/mosquitto/write-auth-files.ts ./docker/mosquitto/write-auth-files.ts
+COPY docker/minio/write-minio-certs.ts ./docker/minio/write-minio-certs.ts
 # The image's own user (uid 1000 in the node images); /data is its data folder (secret, log key);
 # /mosquitto-auth is where the `mqtt-auth` one-shot writes Mosquitto's files (a volume takes this owner).
 RUN mkdir -p /data /etc/quanlu /mosquitto-auth && chown node:node /data /mosquitto-auth

@@ -66,9 +66,7 @@ export function createS3Store(options: S3StoreOptions): S3ObjectStore {
     region,
     retryOptions: { disableRetry: true },
     // A configured CA replaces the system CAs (issue 10: MinIO's certificate is issued by the ingest CA).
-    ...(useSSL && settings.caFile
-      ? { transportAgent: new Agent({ ca: readFileSync(settings.caFile, 'utf8'), keepAlive: true }) }
-      : {}),
+    ...(useSSL && settings.caFile ? { transportAgent: caFileAgent(settings.caFile) } : {}),
   });
   const target: S3Target = { client, bucket, region, useSSL, partSize };
 
@@ -191,3 +189,30 @@ function storedChecksum(headers: IncomingHttpHeaders): string | null {
 function hexHeader(value: string | string[] | undefined): string | null {
   return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : null;
 }
+
+/**
+ * An HTTPS agent trusting only the CA in `caFile`, read at each new connection: a CA that is not there
+ * yet (a gateway before enrollment copies the ingest CA) fails that upload, which is retried, never the
+ * start; a replaced CA file takes effect without a restart.
+ */
+function caFileAgent(caFile: string): Agent {
+  const agent = new Agent({ keepAlive: true });
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = ((options: AgentConnectOptions, callback: ConnectCallback) => {
+    let ca: string;
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      process.nextTick(
+        callback,
+        new Error(`cannot read the S3 CA file ${caFile}: ${(err as Error).message}`),
+      );
+      return undefined;
+    }
+    return create({ ...options, ca }, callback);
+  }) as Agent['createConnection'];
+  return agent;
+}
+type AgentConnectOptions = Parameters<Agent['createConnection']>[0];
+type ConnectCallback = Parameters<Agent['createConnection']>[1] &
+  ((err: Error | null, socket?: unknown) => void);

@@ -3,7 +3,7 @@
 # turned on when the bucket is made) and a default retention, and a gateway user that may put and get
 # objects but never delete them [DESIGN invariant 5]. Idempotent: safe to run on every `up`.
 set -eu
-mc alias set local "http://minio:9000" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
+mc alias set local "https://minio:9000" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
 mc mb --ignore-existing --with-lock "local/$S3_BUCKET"
 # COMPLIANCE: nobody, root included, can shorten the retention or delete a locked version before it ends.
 mc retention set --default "$S3_RETENTION_MODE" "$S3_RETENTION_VALIDITY" "local/$S3_BUCKET"

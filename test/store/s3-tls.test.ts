@@ -72,6 +72,13 @@ t.test('the S3 store reaches an HTTPS endpoint through the configured CA, and on
   t.same(Buffer.concat(chunks), body, 'and read back');
   t.ok(handshakes > 0, 'through the TLS proxy');
 
+  // A gateway starts before the ingest CA is copied to it: the store is made, requests fail until the file is there.
+  const laterFile = join(dir, 'later-ca.pem');
+  const early = createS3Store({ ...settings, caFile: laterFile });
+  await t.rejects(early.head(sha256), /cannot read the S3 CA file/, 'no CA file yet: the request fails');
+  writeFileSync(laterFile, ca.certPem);
+  t.equal((await early.head(sha256))?.size, body.length, 'once it is there, the same store works');
+
   await t.rejects(
     createS3Store({ ...settings, caFile: otherFile }).head(sha256),
     /certificate|self.signed|verify/i,
