@@ -137,9 +137,23 @@ export const GatewayConfig = z
               .describe(
                 "the gateway's client certificate (PEM) from `quanlu ingest gateways certificate`, for mutual TLS; default <dataDir>/gateway-cert.pem when that file exists",
               ),
+            trustSystemCas: z
+              .boolean()
+              .optional()
+              .describe(
+                "true: with neither caFile nor caFingerprint, trust the system's CAs for mqtts (a broker with a public certificate); without it an mqtts:// mqttUrl needs caFile or caFingerprint",
+              ),
+            plaintext: z
+              .boolean()
+              .optional()
+              .describe(
+                'true: allow an mqtt:// (plain-text) mqttUrl; warned about in the log, on start and on the operator console. Without it mqtt:// is refused',
+              ),
           })
           .prefault({})
-          .describe('TLS of the uplink (mqtts://); without caFile or caFingerprint the system CAs apply'),
+          .describe(
+            'TLS of the uplink: mqtts:// trusts only the ingest CA (caFile or caFingerprint) unless trustSystemCas; mqtt:// only with plaintext',
+          ),
       })
       .prefault({})
       .describe('where evidence goes (上传): the ingest broker and object store'),
@@ -265,6 +279,24 @@ export const GatewayConfig = z
       .describe('a small HTTP listener serving only GET /metrics; unset: no listener of its own'),
   })
   .superRefine((config, ctx) => {
+    // transport security (issue 10): the uplink trusts the pinned ingest CA; anything else is written out
+    const { mqttUrl, tls } = config.ingest;
+    if (mqttUrl && /^mqtts:/i.test(mqttUrl) && !tls.caFile && !tls.caFingerprint && !tls.trustSystemCas) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ingest', 'tls'],
+        message:
+          "an mqtts:// mqttUrl needs ingest.tls.caFingerprint (the ingest CA's SHA-256, printed at its start and in GET /api/v1/transport) or ingest.tls.caFile; trustSystemCas: true trusts the system's CAs instead",
+      });
+    }
+    if (mqttUrl && /^mqtt:/i.test(mqttUrl) && !tls.plaintext) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ingest', 'mqttUrl'],
+        message:
+          'mqtt:// speaks plain text: use mqtts://, or write out ingest.tls.plaintext: true (warned about in the log and on the console)',
+      });
+    }
     const cameras = new Set(config.cameras.map((c) => c.id));
     const seen = new Set<string>();
     config.microphones.forEach((mic, i) => {

@@ -48,6 +48,8 @@ export async function runGateway(opts: GatewayRunOptions, out = process.stdout):
       `operator console CA fingerprint ${displayCertificateFingerprint(operatorConsole.caFingerprint)}\n`,
     );
   else out.write('WARNING: the operator console speaks plain text (console.tls.mode: off)\n');
+  if (/^mqtt:/i.test(loaded.config.ingest.mqttUrl ?? ''))
+    out.write('WARNING: MQTT to the ingest speaks plain text (ingest.tls.plaintext: true)\n');
   out.write(
     `gateway ${gw.id} · room ${loaded.config.room.id} (${loaded.profile.name}) · ${loaded.config.cameras.length} camera(s)\n` +
       `key fingerprint ${displayFingerprint(gw.keyPair.publicKey.fingerprint)}${gw.keyCreated ? ' (new key)' : ''}\n` +

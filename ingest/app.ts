@@ -179,6 +179,11 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
       mqttUrl = `${tls ? 'mqtts' : 'mqtt'}://${config.mqtt.host}:${port}`;
     } else {
       mqttUrl = config.mqtt.url;
+      if (tls && mqttUrl.startsWith('mqtt:'))
+        log.warn(
+          { code: 'INGEST_TLS', broker: new URL(mqttUrl).host },
+          'MQTT IS PLAIN TEXT (mqtt.plaintext: true): evidence and credentials travel to the broker unencrypted; use only on a trusted network',
+        );
     }
 
     const client = await mqtt.connectAsync(mqttUrl, {
@@ -262,7 +267,7 @@ export async function startIngest(input: IngestConfigInput, deps: IngestDeps = {
     // Users, sessions and audited access: the auth hook goes first, every /api/v1 route passes it.
     const { access } = await registerAccessControl(http, { repo, access: config.access, clock, decide });
     registerRoutes(http, repo, access);
-    registerTransportRoute(http, tls, config.gatewayCertificates); // GET /api/v1/transport (issue 10)
+    registerTransportRoute(http, tls, config.gatewayCertificates, mqttUrl.startsWith('mqtts:')); // GET /api/v1/transport (issue 10)
     gatewayClocks.register(http); // GET /api/v1/gateways/clocks (issue 10)
     // Remote start/stop of a room's recording over MQTT (issue 6).
     registerCommandRoutes(http, { mqtt: client, repo });

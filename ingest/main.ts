@@ -17,6 +17,8 @@ export async function runIngest(configFile: string | undefined, out = process.st
       ? `ingest CA SHA-256 ${displayCertificateFingerprint(ingest.tls.caFingerprint)} (gateways: ingest.tls.caFingerprint)\n`
       : 'WARNING: TLS is off (tls.mode: off): the API, the console and MQTT speak plain text\n',
   );
+  if (ingest.tls && ingest.mqttUrl.startsWith('mqtt:'))
+    out.write('WARNING: MQTT to the broker speaks plain text (mqtt.plaintext: true)\n');
   let closing = false;
   const shutdown = () => {
     if (closing) return;

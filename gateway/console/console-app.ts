@@ -158,7 +158,7 @@ export async function buildConsole(
   registerConsoleRoutes(app, { gateway, loaded, matters, officers, service, alarms });
   registerOfficerSyncRoutes(app, { officers, sync: officerSync });
   registerConsoleWeb(app);
-  registerConsoleTransportRoute(app, deps.tls ?? null); // plain-text warning on the page (issue 10)
+  registerConsoleTransportRoute(app, deps.tls ?? null, config.ingest.mqttUrl); // plain-text warning on the page (issue 10)
 
   return {
     app,

@@ -49,6 +49,13 @@ export async function serveConsole(
       'TLS IS OFF for the operator console (console.tls.mode: off): the page and its API speak plain text',
     );
   }
+  const { mqttUrl } = loaded.config.ingest;
+  if (mqttUrl && /^mqtt:/i.test(mqttUrl)) {
+    log.warn(
+      { code: 'GW_TLS_OFF', broker: new URL(mqttUrl).host },
+      'MQTT TO THE INGEST IS PLAIN TEXT (ingest.tls.plaintext: true): evidence travels unencrypted; use only on a trusted network',
+    );
+  }
   const open = async (gw: Gateway, on: number) => {
     const c = await buildConsole(gw, holder.loaded ?? loaded, { tls });
     c.start();

@@ -12,6 +12,8 @@ const zh = {
   'app.brand': '全录 调阅',
   'app.plaintext':
     '警告：本服务器未启用 TLS（tls.mode: off），页面、接口与 MQTT 均以明文传输，仅可在可信网络或 TLS 代理之后使用。',
+  'app.plaintextMqtt':
+    '警告：本服务器与 MQTT 代理之间以明文传输（mqtt.plaintext: true），证据与凭据未加密，仅可在可信网络中使用。',
   'nav.skip': '跳到主要内容',
   'nav.label': '主导航',
   'nav.search': '案件检索',
@@ -196,6 +198,8 @@ const en = {
   'app.brand': 'quanlu retrieval',
   'app.plaintext':
     'Warning: TLS is off on this server (tls.mode: off): pages, API and MQTT travel in plain text. Use it only on a trusted network or behind a TLS proxy.',
+  'app.plaintextMqtt':
+    'Warning: MQTT between this server and its broker travels in plain text (mqtt.plaintext: true): evidence and credentials are not encrypted. Use it only on a trusted network.',
   'nav.skip': 'Skip to main content',
   'nav.label': 'Main navigation',
   'nav.search': 'Find cases',

@@ -96,7 +96,8 @@ t.test(
 
     const config = {
       dataDir: join(dir, 'ingest'),
-      mqtt: { kind: 'external', url: broker.url, shared: false },
+      // a private Mosquitto without TLS, written out (issue 10)
+      mqtt: { kind: 'external', url: broker.url, shared: false, plaintext: true },
       http: { port: 0 },
       database,
       log: { level: 'warn' },

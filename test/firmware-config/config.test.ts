@@ -98,7 +98,8 @@ t.test(
       config.cameras.map((c) => c.source.kind),
       ['synthetic', 'synthetic'],
     );
-    t.equal(config.ingest.mqttUrl, 'mqtt://127.0.0.1:1883');
+    t.equal(config.ingest.mqttUrl, 'mqtts://127.0.0.1:1883');
+    t.equal(config.ingest.tls.caFile, './data/ingest/tls/ca.pem', 'the ingest CA, the only one trusted');
   },
 );
 
@@ -381,9 +382,66 @@ t.test('a camera role must be one the profile lists', async (t) => {
 t.test('the MQTT url must be mqtt:// or mqtts://', async (t) => {
   refuses(t, { ...minimal(), ingest: { mqttUrl: 'http://broker:1883' } }, 'ingest.mqttUrl');
   t.equal(
-    parseGatewayConfig({ ...minimal(), ingest: { mqttUrl: 'mqtts://broker:8883' } }).config.ingest.mqttUrl,
+    parseGatewayConfig({
+      ...minimal(),
+      ingest: { mqttUrl: 'mqtts://broker:8883', tls: { caFile: '/etc/quanlu/ingest-ca.pem' } },
+    }).config.ingest.mqttUrl,
     'mqtts://broker:8883',
   );
+});
+
+t.test(
+  'mqtts:// trusts only the ingest CA: caFile or caFingerprint, the system CAs only when written out (issue 10)',
+  async (t) => {
+    const FINGERPRINT = 'ab'.repeat(32);
+    refuses(
+      t,
+      { ...minimal(), ingest: { mqttUrl: 'mqtts://broker:8883' } },
+      'ingest.tls: an mqtts:// mqttUrl needs ingest.tls.caFingerprint',
+      'trustSystemCas',
+    );
+    refuses(
+      t,
+      {
+        ...minimal(),
+        ingest: { mqttUrl: 'mqtts://broker:8883', tls: { certFile: '/data/gateway-cert.pem' } },
+      },
+      'ingest.tls: an mqtts:// mqttUrl needs',
+    );
+    const pinned = parseGatewayConfig({
+      ...minimal(),
+      ingest: { mqttUrl: 'mqtts://broker:8883', tls: { caFingerprint: FINGERPRINT } },
+    }).config.ingest.tls;
+    t.equal(pinned.caFingerprint, FINGERPRINT);
+    t.notOk(pinned.trustSystemCas, 'the system CAs are not trusted by default');
+    const system = parseGatewayConfig({
+      ...minimal(),
+      ingest: { mqttUrl: 'mqtts://broker.example:8883', tls: { trustSystemCas: true } },
+    }).config.ingest.tls;
+    t.equal(system.trustSystemCas, true, 'trustSystemCas: true is the written-out exception');
+    t.equal(parseGatewayConfig(minimal()).config.ingest.mqttUrl, undefined, 'no uplink: nothing to pin');
+  },
+);
+
+t.test('mqtt:// (plain text) only with ingest.tls.plaintext: true (issue 10)', async (t) => {
+  refuses(
+    t,
+    { ...minimal(), ingest: { mqttUrl: 'mqtt://broker:1883' } },
+    'ingest.mqttUrl: mqtt:// speaks plain text',
+    'ingest.tls.plaintext: true',
+  );
+  refuses(
+    t,
+    { ...minimal(), ingest: { mqttUrl: 'MQTT://broker:1883', tls: { caFile: '/ca.pem' } } },
+    'ingest.mqttUrl: mqtt:// speaks plain text',
+  );
+  const plain = parseGatewayConfig({
+    ...minimal(),
+    ingest: { mqttUrl: 'mqtt://broker:1883', tls: { plaintext: true } },
+  }).config.ingest;
+  t.equal(plain.mqttUrl, 'mqtt://broker:1883');
+  t.equal(plain.tls.plaintext, true);
+  t.notOk(parseGatewayConfig(minimal()).config.ingest.tls.plaintext, 'off by default');
 });
 
 t.test('a wrong type is reported with what was expected', async (t) => {

@@ -81,6 +81,7 @@ t.test('the ingest: plain text only when set, then a warning in the log and on t
     tls: false,
     caFingerprint: null,
     gatewayCertificates: 'off',
+    mqttTls: false,
   });
   const shown = await banner(`${ingest.httpUrl}/`);
   t.equal(shown.protocol, 'http:');
@@ -115,6 +116,7 @@ t.test('the operator console: HTTPS by default, plain text with a warning when s
   t.same(await (await fetch(`${plain.served.url}/api/v1/transport`)).json(), {
     tls: false,
     caFingerprint: null,
+    uplinkTls: true,
   });
   const shown = await banner(`${plain.served.url}/`);
   t.match(shown.banner, /TLS/, `the page shows the warning (${shown.banner})`);
@@ -131,6 +133,7 @@ t.test('the operator console: HTTPS by default, plain text with a warning when s
     {
       tls: true,
       caFingerprint: secure.served.caFingerprint,
+      uplinkTls: true,
     },
   );
   const served = await banner(`${secure.served.url}/`);

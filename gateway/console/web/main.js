@@ -263,10 +263,15 @@ async function refresh() {
 
 async function init() {
   applyI18n(document);
-  // The plain-text warning (issue 10): shown when the console says it speaks without TLS.
+  // The plain-text warning (issue 10): shown when the console, or the uplink to the ingest, speaks without TLS.
   getTransport().then(
     (transport) => {
-      $('transport').hidden = transport.tls !== false;
+      const el = $('transport');
+      if (transport.tls !== false && transport.uplinkTls === false) {
+        el.dataset.i18n = 'app.plaintextUplink';
+        el.textContent = t('app.plaintextUplink');
+      }
+      el.hidden = transport.tls !== false && transport.uplinkTls !== false;
     },
     () => undefined,
   );

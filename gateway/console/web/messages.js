@@ -10,6 +10,8 @@ export const LANGUAGES = ['zh-CN', 'en'];
 const zh = {
   'app.title': '全录 · 操作台',
   'app.plaintext': '警告：操作台未启用 TLS（console.tls.mode: off），页面与接口以明文传输。',
+  'app.plaintextUplink':
+    '警告：网关与接收端之间的 MQTT 以明文传输（ingest.tls.plaintext: true），证据未加密。',
   'lang.switch': 'English',
   'room.label': '场所',
   'common.none': '—',
@@ -96,6 +98,8 @@ const en = {
   'app.title': 'quanlu · operator console',
   'app.plaintext':
     'Warning: TLS is off on this console (console.tls.mode: off): the page and its API travel in plain text.',
+  'app.plaintextUplink':
+    'Warning: MQTT from this gateway to the ingest travels in plain text (ingest.tls.plaintext: true): evidence is not encrypted.',
   'lang.switch': '中文',
   'room.label': 'Room',
   'common.none': '—',
