@@ -6,14 +6,12 @@
  * (p50/p99/max, measured at the gateways: from the moment an entry is due to its `indexed` acknowledgement),
  * lost entries (never acknowledged, or not indexed exactly once), each node's share, CPU and RSS.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
@@ -27,10 +25,9 @@ import { generateKeyPair, type KeyPair } from '../../protocol/keys.ts';
 import { objectKey } from '../../protocol/object-key.ts';
 import { isoTime } from '../../protocol/time.ts';
 import { gatewayTopic } from '../../protocol/topics.ts';
+import { metricSum, startIngestRunner } from '../../test/e2e/runner-process.ts';
 import { postgresUrl } from '../../test/helpers/databases.ts';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
-
-const RUNNER = fileURLToPath(new URL('../../test/e2e/ingest-runner.ts', import.meta.url));
 
 const USAGE = `usage: npm run bench -- scale [options]
   --gateways N       simulated gateways, one MQTT client each (default 500)
@@ -243,19 +240,8 @@ interface NodeProcess {
 }
 
 async function startNode(config: unknown, name: string): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, JSON.stringify(config)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin!.on('error', () => {});
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    throw new Error(`ingest ${name} exited (${signal ?? code}) before it was listening`);
-  });
-  const line = once(createInterface({ input: child.stdout! }), 'line').then(
-    ([l]) => JSON.parse(l as string) as { httpUrl: string },
-  );
-  const ready = await Promise.race([line, exited]);
-  exited.catch(() => {});
-  return { name, child, httpUrl: ready.httpUrl };
+  const { child, httpUrl } = await startIngestRunner(config, `ingest ${name}`, 600_000);
+  return { name, child, httpUrl };
 }
 
 /** The node's entries acknowledged as indexed (its Prometheus counter, summed over kinds). */
@@ -264,10 +250,7 @@ async function indexedBy(node: NodeProcess): Promise<number | null> {
     const text = await (
       await fetch(`${node.httpUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })
     ).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith('quanlu_ingest_entries_indexed_total{'))
-      .reduce((sum, l) => sum + Number(l.split(/\s+/).at(-1)), 0);
+    return metricSum(text, 'quanlu_ingest_entries_indexed_total') ?? 0;
   } catch {
     return null;
   }

@@ -1,14 +1,6 @@
-/**
- * @module kill -9 of the ingest while 5,000 entries are in flight: broker (Mosquitto) and database
- * (PostgreSQL) survive, the ingest restarts, the gateway republishes what was not acknowledged, and
- * every entry is indexed exactly once and acknowledged as indexed.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import t from 'tap';
 import { migrate } from '../../ingest/db/migrations.ts';
@@ -23,8 +15,8 @@ import { buildChain, type Step, T0 } from '../helpers/chains.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { tmp } from '../helpers/recording.ts';
 import { freshPostgres, waitUntil } from './e2e-support.ts';
+import { type RunnerProcess, startIngestRunner } from './runner-process.ts';
 
-const RUNNER = join(fileURLToPath(new URL('.', import.meta.url)), 'ingest-runner.ts');
 const GATEWAY = 'gw-sim';
 const TRACKS = 10;
 /** Entries per track: open, 498 segments, close. */
@@ -34,21 +26,7 @@ const TOTAL = TRACKS * PER_TRACK;
 const REPUBLISH_AFTER_MS = 5000;
 
 /** Starts the ingest runner; resolves once it prints where it listens. */
-async function startChild(config: unknown): Promise<{ child: ChildProcess; mqttUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, JSON.stringify(config)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin!.on('error', () => {});
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    throw new Error(`the ingest exited (${signal ?? code}) before it was listening`);
-  });
-  const line = once(createInterface({ input: child.stdout! }), 'line').then(
-    ([l]) => JSON.parse(l as string) as { mqttUrl: string },
-  );
-  const ready = await Promise.race([line, exited]);
-  exited.catch(() => {});
-  return { child, mqttUrl: ready.mqttUrl };
-}
+const startChild = (config: unknown): Promise<RunnerProcess> => startIngestRunner(config);
 
 t.test(
   'kill -9 of the ingest with 5,000 entries in flight: after a restart all are indexed exactly once and acknowledged',

@@ -1,19 +1,6 @@
-/**
- * @module Two ingest nodes on one Mosquitto (shared subscription `$share/ingest/...`) and one PostgreSQL
- * consume the stream of 20 simulated gateways (issue 9, several ingest nodes). One node is killed with
- * SIGKILL mid-stream: the gateways republish what was not acknowledged, the other node indexes it, and
- * every entry is indexed exactly once and acknowledged as indexed. The transparency log stays one log:
- * the tree head signed by the killed node before the kill and the one signed by the survivor after it
- * are consistent, signed by the same key, and entries from both sides of the failover are included.
- * With the killed node back, both nodes answer the same playlists, recordings and tree head, and both
- * acknowledge republished entries as indexed.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import t from 'tap';
 import { migrate } from '../../ingest/db/migrations.ts';
@@ -38,8 +25,8 @@ import { type BuiltChain, buildChain, type Step, T0 } from '../helpers/chains.ts
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { tmp } from '../helpers/recording.ts';
 import { freshPostgres, waitUntil } from './e2e-support.ts';
+import { metricSum, type RunnerProcess, startIngestRunner } from './runner-process.ts';
 
-const RUNNER = join(fileURLToPath(new URL('.', import.meta.url)), 'ingest-runner.ts');
 const GATEWAYS = 20;
 const TRACKS = 2;
 /** Entries per track: open, 98 segments, close. */
@@ -51,30 +38,8 @@ const TICK_MS = 40;
 const REPUBLISH_AFTER_MS = 3000;
 
 /** One ingest node as a child process. */
-interface Node {
-  child: ChildProcess;
-  httpUrl: string;
-}
-
-/** Starts an ingest runner; resolves once it prints where it listens (or rejects when it exits first). */
-async function startNode(config: unknown): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, JSON.stringify(config)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin!.on('error', () => {});
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    throw new Error(`the ingest exited (${signal ?? code}) before it was listening`);
-  });
-  const line = once(createInterface({ input: child.stdout! }), 'line').then(
-    ([l]) => JSON.parse(l as string) as { httpUrl: string },
-  );
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error('the ingest did not listen within 60 s')), 60_000).unref(),
-  );
-  const ready = await Promise.race([line, exited, timeout]);
-  exited.catch(() => {});
-  return { child, httpUrl: ready.httpUrl };
-}
+type Node = RunnerProcess;
+const startNode = (config: unknown): Promise<Node> => startIngestRunner(config);
 
 /** GET or POST JSON with a hard time limit; throws with the status and body on anything but 200. */
 async function call(
@@ -88,10 +53,9 @@ async function call(
 }
 /** How many entries the node holds waiting for a predecessor (its gauge). */
 async function heldBy(node: Node): Promise<number> {
-  const { text } = await call(`${node.httpUrl}/metrics`);
-  const line = text.split('\n').find((l) => /^quanlu_ingest_entries_held(\{[^}]*\})? /.test(l));
-  if (!line) throw new Error(`no quanlu_ingest_entries_held in ${node.httpUrl}/metrics`);
-  return Number(line.split(/\s+/).at(-1));
+  const held = metricSum((await call(`${node.httpUrl}/metrics`)).text, 'quanlu_ingest_entries_held');
+  if (held === null) throw new Error(`no quanlu_ingest_entries_held in ${node.httpUrl}/metrics`);
+  return held;
 }
 const json = async (url: string, init?: RequestInit): Promise<unknown> =>
   JSON.parse((await call(url, init)).text);
@@ -101,9 +65,7 @@ async function indexedBy(node: Node): Promise<number> {
   const { text } = await call(`${node.httpUrl}/metrics`);
   if (!text.includes('# TYPE quanlu_ingest_entries_indexed_total counter'))
     throw new Error(`no quanlu_ingest_entries_indexed_total in ${node.httpUrl}/metrics`);
-  // A counter with labels has no sample line before its first increment: that is zero.
-  const lines = text.split('\n').filter((l) => l.startsWith('quanlu_ingest_entries_indexed_total{'));
-  return lines.reduce((sum, l) => sum + Number(l.split(/\s+/).at(-1)), 0);
+  return metricSum(text, 'quanlu_ingest_entries_indexed_total') ?? 0;
 }
 
 t.test(
